@@ -1,0 +1,59 @@
+"""Account actions: inviting a member, accepting an invitation."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .audit import record
+from .models import Invitation, Membership, Organisation
+
+
+class InvitationError(Exception):
+    pass
+
+
+@transaction.atomic
+def invite_member(organisation: Organisation, email: str, role: str, *, acting_user) -> Invitation:
+    email = email.strip().lower()
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+        raise InvitationError(f"{email} est déjà membre de {organisation}.")
+    invitation = Invitation.objects.create(organisation=organisation, email=email, role=role,
+                                           invited_by=acting_user)
+    record("member.invited", organisation=organisation, actor=acting_user, obj=invitation,
+           email=email, role=role)
+    link = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[invitation.token])
+    inviter = acting_user.get_full_name() or acting_user.email
+    transaction.on_commit(lambda: send_mail(
+        f"Invitation à rejoindre {organisation} sur Cascade",
+        f"Bonjour,\n\n{inviter} vous invite à rejoindre {organisation} sur Cascade "
+        f"({role}).\n\nPour accepter, ouvrez ce lien :\n{link}\n\nCascade",
+        None, [email],
+    ))
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(invitation: Invitation, *, first_name: str = "", last_name: str = "",
+                      password: str | None = None, user=None):
+    """Create (or reuse) the user and give them the invited role. Returns the user."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        raise InvitationError("Cette invitation a déjà été utilisée.")
+    User = get_user_model()
+    if user is None:
+        user = User.objects.filter(email__iexact=invitation.email).first()
+    if user is None:
+        validate_password(password)
+        user = User.objects.create_user(username=invitation.email, email=invitation.email,
+                                        password=password, first_name=first_name, last_name=last_name)
+    Membership.objects.get_or_create(user=user, organisation=invitation.organisation,
+                                     defaults={"role": invitation.role})
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    record("member.joined", organisation=invitation.organisation, actor=user, obj=invitation,
+           email=invitation.email, role=invitation.role)
+    return user

@@ -1,0 +1,118 @@
+"""Issuing invoices: numbering, freezing seller and buyer, audit. One function per action."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from cascade.accounts.audit import record
+from cascade.accounts.models import Organisation
+
+from . import engine
+from .models import DocumentKind, Invoice, InvoiceLine, NumberSequence
+from .numbering import format_number, next_number
+from .vat import EXEMPTION_MENTION, totals, vat_breakdown
+
+SERIES = {DocumentKind.INVOICE: "F", DocumentKind.CREDIT_NOTE: "A"}
+
+
+def seller_snapshot(org: Organisation) -> dict:
+    return {"name": org.name, "legal_form": org.legal_form, "address": org.address, "siret": org.siret,
+            "vat_number": org.vat_number, "iban": org.iban, "email": org.email}
+
+
+def buyer_snapshot(org: Organisation) -> dict:
+    return {"name": org.name, "legal_form": org.legal_form, "address": org.address, "siret": org.siret,
+            "email": org.email, "contact": org.contact_name}
+
+
+def _take_number(organisation: Organisation, series: str, year: int) -> int:
+    """Next gapless number; the row lock serialises concurrent issuers of the same series."""
+    NumberSequence.objects.get_or_create(organisation=organisation, series=series, year=year)
+    sequence = NumberSequence.objects.select_for_update().get(organisation=organisation, series=series,
+                                                              year=year)
+    sequence.last = next_number(sequence.last or None)
+    sequence.save(update_fields=["last"])
+    return sequence.last
+
+
+@transaction.atomic
+def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoice | None:
+    """Issue what is still due for one subscription and period; None when nothing is left.
+
+    The due-minus-billed difference is computed again under the numbering lock, so two runs
+    racing on the same period cannot both bill it.
+    """
+    subscription = planned.subscription
+    organisation = subscription.organisation
+    year = planned.invoice_date.year
+    kind = DocumentKind.INVOICE if planned.total_excl_vat >= 0 else DocumentKind.CREDIT_NOTE
+    series = SERIES[kind]
+    sequence = _take_number(organisation, series, year)
+    billed = engine.billed_amounts([subscription.pk])
+    fresh = [p for p in engine.plan_subscription(subscription, planned.invoice_date, billed)
+             if p.period == planned.period]
+    if not fresh:
+        transaction.set_rollback(True)
+        return None
+    lines = fresh[0].lines
+    groups = vat_breakdown((line.amount, line.vat_rate) for line in lines)
+    excl, vat, incl = totals(groups)
+    invoice = Invoice.objects.create(
+        organisation=organisation, customer=subscription.subscriber, place=subscription.place,
+        subscription=subscription, kind=kind, series=series, year=year, sequence=sequence,
+        number=format_number(series, year, sequence), issue_date=planned.invoice_date,
+        due_date=planned.invoice_date + timedelta(days=organisation.payment_terms_days),
+        period_start=planned.period.start, period_end=planned.period.end,
+        total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
+        vat_mention="" if all(line.vat_rate for line in lines) else EXEMPTION_MENTION,
+        seller=seller_snapshot(organisation), buyer=buyer_snapshot(subscription.subscriber),
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=invoice, position=i, subscription=subscription, component=line.component,
+                    label=line.label, period_start=line.period.start, period_end=line.period.end,
+                    days=line.days, period_days=line.period.days, amount_excl_vat=line.amount,
+                    vat_rate=line.vat_rate)
+        for i, line in enumerate(lines, start=1)
+    )
+    record("invoice.issued", organisation=organisation, actor=acting_user, obj=invoice,
+           number=invoice.number, total_incl_vat=str(incl))
+    return invoice
+
+
+@dataclass
+class BillingRun:
+    until: date
+    dry_run: bool
+    planned: list[engine.PlannedInvoice] = field(default_factory=list)
+    issued: list[Invoice] = field(default_factory=list)
+    total_excl_vat: Decimal = Decimal("0.00")
+    total_vat: Decimal = Decimal("0.00")
+    total_incl_vat: Decimal = Decimal("0.00")
+
+    def as_dict(self) -> dict:
+        return {"issued": len(self.issued) if not self.dry_run else len(self.planned),
+                "total_excl_vat": f"{self.total_excl_vat:.2f}", "total_vat": f"{self.total_vat:.2f}",
+                "total_incl_vat": f"{self.total_incl_vat:.2f}"}
+
+
+def bill_until(until: date, *, organisation_id: int | None = None, dry_run: bool = False,
+               acting_user=None) -> BillingRun:
+    """Issue, in date order, every invoice whose invoice date is on or before `until`."""
+    run = BillingRun(until=until, dry_run=dry_run, planned=engine.plan(until, organisation_id))
+    if dry_run:
+        for planned in run.planned:
+            excl, vat, incl = totals(vat_breakdown((ln.amount, ln.vat_rate) for ln in planned.lines))
+            run.total_excl_vat += excl
+            run.total_vat += vat
+            run.total_incl_vat += incl
+        return run
+    for planned in run.planned:
+        invoice = issue_invoice(planned, acting_user=acting_user)
+        if invoice is not None:
+            run.issued.append(invoice)
+            run.total_excl_vat += invoice.total_excl_vat
+            run.total_vat += invoice.total_vat
+            run.total_incl_vat += invoice.total_incl_vat
+    return run

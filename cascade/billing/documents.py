@@ -1,0 +1,64 @@
+"""The PDF of an issued invoice, rendered from its frozen data and kept once rendered."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+
+from .formatting import format_date_fr
+from .models import DocumentKind, Invoice
+from .pdf import render_invoice_pdf
+from .vat import vat_breakdown
+
+LATE_PENALTY = ("Pénalités de retard exigibles dès le lendemain de l'échéance : taux directeur de la BCE "
+                "majoré de 10 points (art. L441-10 du Code de commerce).")
+RECOVERY_FEE = "Indemnité forfaitaire pour frais de recouvrement en cas de retard : 40 € (art. D441-5)."
+
+
+def invoice_data(invoice: Invoice) -> dict:
+    lines = list(invoice.lines.all())
+    groups = vat_breakdown((line.amount_excl_vat, line.vat_rate) for line in lines)
+    place = invoice.place
+    return {
+        "seller": invoice.seller,
+        "buyer": invoice.buyer,
+        "number": invoice.number,
+        "kind": "credit_note" if invoice.kind == DocumentKind.CREDIT_NOTE else "invoice",
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": (invoice.period_end - timedelta(days=1)).isoformat(),
+        "place": {"name": place.name, "address": place.address} if place else None,
+        "lines": [
+            {"label": line.label,
+             "period": f"{format_date_fr(line.period_start)} – "
+                       f"{format_date_fr(line.period_end - timedelta(days=1))}",
+             "amount_excl_vat": f"{line.amount_excl_vat:.2f}",
+             "vat_rate": f"{line.vat_rate:.2f}" if line.vat_rate is not None else None}
+            for line in lines
+        ],
+        "vat_groups": [{"rate": f"{g.rate:.2f}" if g.rate is not None else None, "base": f"{g.base:.2f}",
+                        "vat": f"{g.vat:.2f}"} for g in groups],
+        "total_excl_vat": f"{invoice.total_excl_vat:.2f}",
+        "total_vat": f"{invoice.total_vat:.2f}",
+        "total_incl_vat": f"{invoice.total_incl_vat:.2f}",
+        "vat_mention": invoice.vat_mention or None,
+        "payment_terms": f"À régler au plus tard le {format_date_fr(invoice.due_date)}"
+                         + (f", par virement sur l'IBAN {invoice.seller.get('iban')}" if invoice.seller.get("iban") else "")
+                         + ".",
+        "late_penalty": LATE_PENALTY,
+        "recovery_fee": RECOVERY_FEE,
+    }
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice's PDF; rendered on first request and stored, never rendered differently after."""
+    path = Path(settings.MEDIA_ROOT) / "invoices" / str(invoice.organisation_id) / f"{invoice.number}.pdf"
+    if path.exists():
+        return path.read_bytes()
+    pdf = render_invoice_pdf(invoice_data(invoice))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(path)
+    return pdf

@@ -1,0 +1,147 @@
+"""The billing engine: what is due, minus what was billed, per subscription and period.
+
+Each day of a period is priced by the subscription version in force that day (DESIGN.md §4);
+what was billed is read from issued lines and from periods billed outside Cascade. The
+difference becomes an invoice (or a credit note when negative). A plan is a pure value: the
+same computation serves the preview (`--dry-run`) and the issue.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from cascade.subscriptions.models import COMPONENT_LABELS, Subscription, SubscriptionVersion
+
+from .formatting import format_date_fr
+from .models import BilledOutside, InvoiceLine
+from .periods import Period, invoice_date, months_in, periods_between
+from .prorata import prorate
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class DueLine:
+    component: str
+    label: str
+    period: Period
+    days: int
+    amount: Decimal
+    vat_rate: Decimal | None
+
+
+@dataclass
+class PlannedInvoice:
+    subscription: Subscription
+    period: Period
+    invoice_date: date
+    lines: list[DueLine] = field(default_factory=list)
+
+    @property
+    def total_excl_vat(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.invoice_date, self.subscription.subscriber.name, self.subscription.reference,
+                self.period.start)
+
+
+def occupancy(subscription: Subscription) -> Period | None:
+    """Days occupied, from the latest version's entry and exit (or the convention's end)."""
+    version = subscription.current_version
+    if version is None:
+        return None
+    end = version.end_exclusive(subscription.place)
+    return Period(version.entry_date, end) if end > version.entry_date else None
+
+
+def _version_segments(versions: list[SubscriptionVersion], span: Period) -> list[tuple[SubscriptionVersion, Period]]:
+    """Split `span` into the stretches where each version is in force."""
+    ordered = sorted(versions, key=lambda v: (v.effective_from, v.number))
+    segments = []
+    for i, version in enumerate(ordered):
+        start = version.effective_from
+        end = ordered[i + 1].effective_from if i + 1 < len(ordered) else date.max
+        if i == 0:
+            start = date.min  # the first version governs everything before the next one
+        part = span.intersect(Period(start, end))
+        if part is not None:
+            segments.append((version, part))
+    return segments
+
+
+def due_lines(subscription: Subscription, period: Period) -> list[DueLine]:
+    """What the subscription owes for one billing period, one line per component."""
+    occupied = occupancy(subscription)
+    covered = occupied.intersect(period) if occupied else None
+    if covered is None:
+        return []
+    versions = list(subscription.versions.all())
+    current = subscription.current_version
+    vat_rate = subscription.place.invoice_vat_rate
+    references = ", ".join(sorted(r.reference for r in current.resources.all()))
+    amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for version, part in _version_segments(versions, covered):
+        months = months_in(version.frequency)
+        for component in version.components.all():
+            amounts[component.kind] += prorate(component.monthly_amount * months, part.days, period.days)
+    lines = []
+    for kind, amount in amounts.items():
+        label = f"{COMPONENT_LABELS[kind]} — {references} — du {format_date_fr(covered.start)} au " \
+                f"{format_date_fr(covered.end - timedelta(days=1))}"
+        if covered.days != period.days:
+            label += f" ({covered.days}/{period.days} jours)"
+        lines.append(DueLine(kind, label, period, covered.days, amount, vat_rate))
+    return sorted(lines, key=lambda line: line.component != "rent")
+
+
+def billed_amounts(subscription_ids: list[int] | None = None) -> dict[tuple[int, date, str], Decimal]:
+    """What was already billed, by (subscription, period start, component)."""
+    billed: dict[tuple[int, date, str], Decimal] = defaultdict(lambda: ZERO)
+    for model, amount_field in ((InvoiceLine, "amount_excl_vat"), (BilledOutside, "amount_excl_vat")):
+        rows = model.objects.all()
+        if subscription_ids is not None:
+            rows = rows.filter(subscription_id__in=subscription_ids)
+        for row in rows.values("subscription_id", "period_start", "component").annotate(total=Sum(amount_field)):
+            billed[(row["subscription_id"], row["period_start"], row["component"])] += row["total"]
+    return billed
+
+
+def plan_subscription(subscription: Subscription, until: date,
+                      billed: dict[tuple[int, date, str], Decimal]) -> list[PlannedInvoice]:
+    occupied = occupancy(subscription)
+    if occupied is None:
+        return []
+    version = subscription.current_version
+    plans = []
+    for period in periods_between(version.frequency, occupied.start, occupied.end):
+        when = invoice_date(period, version.term, version.entry_date)
+        if when > until:
+            break
+        planned = PlannedInvoice(subscription, period, when)
+        for line in due_lines(subscription, period):
+            difference = line.amount - billed[(subscription.pk, period.start, line.component)]
+            if difference:
+                planned.lines.append(DueLine(line.component, line.label, period, line.days, difference,
+                                             line.vat_rate))
+        if planned.lines:
+            plans.append(planned)
+    return plans
+
+
+def subscriptions_to_bill(organisation_id: int | None = None):
+    qs = Subscription.objects.select_related("place", "subscriber", "organisation").prefetch_related(
+        "versions__components", "versions__resources")
+    return qs.filter(organisation_id=organisation_id) if organisation_id else qs
+
+
+def plan(until: date, organisation_id: int | None = None) -> list[PlannedInvoice]:
+    """Every invoice due on or before `until`, in the order they must be numbered."""
+    subscriptions = list(subscriptions_to_bill(organisation_id))
+    billed = billed_amounts([s.pk for s in subscriptions]) if organisation_id else billed_amounts()
+    plans = [p for s in subscriptions for p in plan_subscription(s, until, billed)]
+    return sorted(plans, key=lambda p: p.sort_key)

@@ -1,0 +1,42 @@
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cascade.billing.actions import bill_until
+from cascade.billing.formatting import format_eur
+
+
+class Command(BaseCommand):
+    help = "Issue every invoice whose invoice date is on or before --until (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--until", required=True, help="last invoice date to bill, YYYY-MM-DD")
+        parser.add_argument("--dry-run", action="store_true", help="show what would be issued, issue nothing")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args, until: str, dry_run: bool, json: bool, **options):
+        try:
+            day = date.fromisoformat(until)
+        except ValueError:
+            raise CommandError(f"--until: '{until}' is not a date (expected YYYY-MM-DD)") from None
+        run = bill_until(day, dry_run=dry_run)
+        if json:
+            self.stdout.write(_dumps(run.as_dict()))
+            return
+        verb = "would issue" if dry_run else "issued"
+        documents = run.planned if dry_run else run.issued
+        for doc in documents:
+            if dry_run:
+                self.stdout.write(f"  {doc.invoice_date}  {doc.subscription.subscriber.name}  "
+                                  f"{format_eur(doc.total_excl_vat)} HT")
+            else:
+                self.stdout.write(f"  {doc.number}  {doc.issue_date}  {doc.customer.name}  "
+                                  f"{format_eur(doc.total_incl_vat)} TTC")
+        self.stdout.write(f"{verb} {len(documents)} invoice(s) up to {day}: "
+                          f"{format_eur(run.total_excl_vat)} HT, {format_eur(run.total_vat)} TVA, "
+                          f"{format_eur(run.total_incl_vat)} TTC")
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False)

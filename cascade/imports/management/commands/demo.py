@@ -1,0 +1,41 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from cascade.accounts.models import Membership, Organisation, Role
+from cascade.billing.actions import bill_until
+from cascade.imports.services import import_workbook
+
+DEMO_WORKBOOK = Path(__file__).resolve().parents[3] / "demo" / "operator-workbook.xlsx"
+DEMO_EMAIL = "demo@cascade.example.org"
+DEMO_PASSWORD = "cascade-demo"
+
+
+class Command(BaseCommand):
+    help = "Load the demo site from the shipped workbook when the database is empty, bill up to today."
+
+    def handle(self, *args, **options):
+        if not Organisation.objects.exists():
+            report = import_workbook(str(DEMO_WORKBOOK))
+            if report.faults:
+                raise CommandError(f"the demo workbook has {len(report.faults)} fault(s)")
+            self.stdout.write("Demo site loaded: " + ", ".join(f"{n} {k}" for k, n in report.counts.items()))
+            User = get_user_model()
+            user = User.objects.filter(username=DEMO_EMAIL).first() or User.objects.create_user(
+                username=DEMO_EMAIL, email=DEMO_EMAIL, password=DEMO_PASSWORD,
+                first_name="Camille", last_name="Démo", is_staff=True, is_superuser=True)
+            Membership.objects.get_or_create(user=user, organisation=report.operator,
+                                             defaults={"role": Role.ADMIN})
+        today = timezone.localdate()
+        run = bill_until(today)
+        self.stdout.write(f"Billed up to {today}: {len(run.issued)} invoice(s) issued.")
+        self.stdout.write(self.style.SUCCESS(
+            f"\n  Cascade: http://127.0.0.1:{_port()}/\n  Login: {DEMO_EMAIL}\n  Password: {DEMO_PASSWORD}\n"))
+
+
+def _port() -> str:
+    from django.conf import settings
+
+    return str(settings.PORT)

@@ -1,0 +1,46 @@
+import json
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cascade.imports.services import import_workbook
+
+
+class Command(BaseCommand):
+    help = "Import an operator's workbook (.xlsx): everything or nothing, every fault reported."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the workbook (.xlsx)")
+        parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--billing-from", metavar="DATE",
+                            help="periods invoiced before DATE were billed outside Cascade (YYYY-MM-DD)")
+
+    def handle(self, *args, path: str, dry_run: bool, json: bool, billing_from: str | None, **options):
+        if not Path(path).is_file():
+            raise CommandError(f"{path}: no such file")
+        start = None
+        if billing_from:
+            try:
+                start = date.fromisoformat(billing_from)
+            except ValueError:
+                raise CommandError(f"--billing-from: '{billing_from}' is not a date (YYYY-MM-DD)") from None
+        report = import_workbook(path, billing_from=start, dry_run=dry_run)
+        if json:
+            self.stdout.write(_dumps(report.as_dict()))
+        elif report.faults:
+            self.stderr.write(f"{path}: {len(report.faults)} fault(s), nothing imported")
+        else:
+            verb = "would create" if dry_run else "created"
+            counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+            self.stdout.write(f"{verb}: {counts}")
+        if report.faults:
+            for fault in report.faults:
+                self.stderr.write(f"{fault.sheet}, row {fault.row}, column «{fault.column}»: "
+                                  f"{fault.problem} (value: «{fault.value}»)")
+            raise SystemExit(1)
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False)

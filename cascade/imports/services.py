@@ -1,0 +1,240 @@
+"""Import of an operator's workbook into Cascade: all or nothing, every fault reported.
+
+The reading and validation of the sheets is pure (`workbook.py`); this module turns a clean
+reading into organisations, places, resources and subscriptions in one transaction.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import BinaryIO
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from cascade.accounts.audit import record
+from cascade.accounts.models import Organisation, OrganisationKind
+from cascade.billing import engine
+from cascade.billing.models import BilledOutside
+from cascade.billing.periods import invoice_date, periods_between
+from cascade.places.models import Place, PlaceShare, PriceBasis, Resource, ResourceType, Unit, VatRegime
+from cascade.subscriptions.models import ComponentKind, Subscription, SubscriptionComponent, SubscriptionVersion
+
+from .workbook import Fault, WorkbookReading, read_workbook
+
+NOT_RENTABLE_TYPES = {"salle de réunion"}
+
+
+@dataclass
+class ImportReport:
+    faults: list[Fault] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    operator: Organisation | None = None
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+    def as_dict(self) -> dict:
+        return {**self.counts, "dry_run": self.dry_run, "faults": [f.as_dict() for f in self.faults]}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_workbook(source: str | BinaryIO, *, billing_from: date | None = None, dry_run: bool = False,
+                    operator: Organisation | None = None, acting_user=None) -> ImportReport:
+    """Import the workbook; on any fault nothing is written and the faults are returned."""
+    reading = read_workbook(source)
+    report = ImportReport(faults=list(reading.faults), dry_run=dry_run)
+    if report.faults:
+        return report
+    try:
+        with transaction.atomic():
+            _import(reading, report, billing_from, operator, acting_user)
+            if report.faults or dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return report
+
+
+def _import(reading: WorkbookReading, report: ImportReport, billing_from: date | None,
+            operator: Organisation | None, acting_user) -> None:
+    operator = operator or _operator(reading)
+    report.operator = operator
+    existing = set(Place.objects.filter(organisation=operator).values_list("name", flat=True))
+    for row in reading.places:
+        if row.name in existing:
+            report.faults.append(Fault("Lieux", row.row, "Nom du lieu", row.name,
+                                       "place already exists in Cascade (imported before?)"))
+    if report.faults:
+        return
+
+    organisations = _occupants(reading, operator)
+    places = _places(reading, operator, organisations)
+    resources = _resources(reading, operator, places)
+    subscriptions = _subscriptions(reading, operator, places, resources, organisations, billing_from)
+    if billing_from:
+        _record_billed_outside(subscriptions, billing_from)
+    report.counts = {
+        "places": len(places),
+        "resources": len(resources),
+        "occupants": len(reading.occupants),
+        "subscriptions": len(subscriptions),
+        "partners": len(organisations) - len(reading.occupants),
+        "resource_types": len({r.type_id for r in resources.values()}),
+    }
+    record("workbook.imported", organisation=operator, actor=acting_user, obj=operator,
+           billing_from=billing_from.isoformat() if billing_from else None, **report.counts)
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "org"
+    slug, n = base, 2
+    while Organisation.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _operator(reading: WorkbookReading) -> Organisation:
+    row = reading.operator
+    found = Organisation.objects.filter(kind=OrganisationKind.OPERATOR, siret=row.siret).first()
+    if found:
+        return found
+    return Organisation.objects.create(
+        name=row.name, slug=_unique_slug(row.name), kind=OrganisationKind.OPERATOR,
+        legal_form=row.legal_form, siret=row.siret, vat_number=row.vat_number or "",
+        iban=row.iban or "", sepa_creditor_id=row.ics or "", address=row.address or "",
+    )
+
+
+def _occupants(reading: WorkbookReading, operator: Organisation) -> dict[str, Organisation]:
+    """Occupants, then co-managers named nowhere else (created as partners), by name key."""
+    organisations: dict[str, Organisation] = {_key(operator.name): operator}
+    for row in reading.occupants:
+        organisations[_key(row.name)] = Organisation.objects.create(
+            name=row.name, slug=_unique_slug(row.name), kind=OrganisationKind.OCCUPANT, operator=operator,
+            legal_form=row.legal_form or "", siret=row.siret or "", iban=row.iban or "",
+            address=row.address or "", email=row.email or "", phone=row.phone or "",
+            contact_name=row.contact or "", price_category=row.category,
+            is_cooperative_member=row.is_member,
+        )
+    for place in reading.places:
+        for name, _share in place.co_managers:
+            if _key(name) not in organisations:
+                organisations[_key(name)] = Organisation.objects.create(
+                    name=name, slug=_unique_slug(name), kind=OrganisationKind.PARTNER, operator=operator)
+    del organisations[_key(operator.name)]
+    return organisations
+
+
+def _places(reading: WorkbookReading, operator: Organisation,
+            organisations: dict[str, Organisation]) -> dict[str, Place]:
+    places = {}
+    for row in reading.places:
+        place = Place.objects.create(
+            organisation=operator, name=row.name, address=row.address or "", owner_name=row.owner or "",
+            convention_start=row.convention_start, convention_end=row.convention_end,
+            vat_regime=VatRegime.VAT if row.vat_option else VatRegime.EXEMPT,
+            vat_rate=row.vat_rate if row.vat_option else None,
+        )
+        for name, share in row.co_managers:
+            partner = operator if _key(name) == _key(operator.name) else organisations[_key(name)]
+            PlaceShare.objects.create(place=place, partner=partner, share=share)
+        places[row.name] = place
+    return places
+
+
+def _resource_types(reading: WorkbookReading, operator: Organisation) -> dict[str, ResourceType]:
+    """One type per 'Type' of the Espaces sheet, valued by the price grid.
+
+    Vacancy is valued at the grid's highest rate per m², or at the flat price of the
+    'Forfait <type>' row for desks, lockers and parking.
+    """
+    per_m2 = max((p.rent for p in reading.prices if not p.flat), default=Decimal("0"))
+    flat = {_key(p.category.removeprefix("Forfait").strip()): p.rent for p in reading.prices if p.flat}
+    with_surface = {s.type for s in reading.spaces if s.surface is not None}
+    types = {}
+    for name in dict.fromkeys(s.type for s in reading.spaces):
+        is_flat = _key(name) in flat
+        types[name], _ = ResourceType.objects.get_or_create(
+            organisation=operator, name=name,
+            defaults={
+                "unit": Unit.M2 if name in with_surface and not is_flat else Unit.UNIT,
+                "rentable": _key(name) not in NOT_RENTABLE_TYPES,
+                "reference_price": flat[_key(name)] if is_flat else per_m2,
+                "price_basis": PriceBasis.FLAT if is_flat else PriceBasis.PER_M2,
+            },
+        )
+    return types
+
+
+def _resources(reading: WorkbookReading, operator: Organisation,
+               places: dict[str, Place]) -> dict[tuple[str, str], Resource]:
+    types = _resource_types(reading, operator)
+    resources: dict[tuple[str, str], Resource] = {}
+    # Parents first, so that sub-units can point to them.
+    for row in sorted(reading.spaces, key=lambda s: s.parent is not None):
+        resources[(row.place, row.reference)] = Resource.objects.create(
+            organisation=operator, place=places[row.place], type=types[row.type], reference=row.reference,
+            building=row.building or "", floor=row.floor or "", surface=row.surface,
+            capacity=row.capacity, accessible=row.accessible,
+            parent=resources[(row.place, row.parent)] if row.parent else None,
+        )
+    return resources
+
+
+def _subscriptions(reading: WorkbookReading, operator: Organisation, places: dict[str, Place],
+                   resources: dict[tuple[str, str], Resource], organisations: dict[str, Organisation],
+                   billing_from: date | None) -> list[Subscription]:
+    subscriptions = []
+    start = Subscription.objects.filter(organisation=operator).count()
+    for n, row in enumerate(sorted(reading.occupations, key=lambda o: o.row), start=start + 1):
+        subscription = Subscription.objects.create(
+            organisation=operator, subscriber=organisations[_key(row.occupant)], place=places[row.place],
+            reference=f"OCC-{n:04d}", deposit=row.deposit, billing_from=billing_from,
+        )
+        version = SubscriptionVersion.objects.create(
+            subscription=subscription, number=1, effective_from=row.entry, entry_date=row.entry,
+            exit_date=row.exit, frequency=row.frequency, term=row.term, note=row.remarks or "",
+        )
+        version.resources.set([resources[(row.place, ref)] for ref in row.references])
+        components = [SubscriptionComponent(version=version, kind=ComponentKind.RENT, monthly_amount=row.rent)]
+        if row.fluids:
+            components.append(SubscriptionComponent(version=version, kind=ComponentKind.FLUIDS,
+                                                    monthly_amount=row.fluids))
+        SubscriptionComponent.objects.bulk_create(components)
+        subscriptions.append(subscription)
+    return subscriptions
+
+
+def _record_billed_outside(subscriptions: list[Subscription], billing_from: date) -> None:
+    """Periods invoiced before `billing_from` were billed by hand: mark them billed."""
+    rows = []
+    for subscription in Subscription.objects.filter(pk__in=[s.pk for s in subscriptions]).select_related(
+            "place").prefetch_related("versions__components", "versions__resources"):
+        occupied = engine.occupancy(subscription)
+        version = subscription.current_version
+        for period in periods_between(version.frequency, occupied.start, occupied.end):
+            if invoice_date(period, version.term, version.entry_date) >= billing_from:
+                break
+            rows += [BilledOutside(subscription=subscription, component=line.component,
+                                   period_start=period.start, period_end=period.end,
+                                   amount_excl_vat=line.amount)
+                     for line in engine.due_lines(subscription, period)]
+    BilledOutside.objects.bulk_create(rows)
+
+
+def fault_summary(faults: list[Fault]) -> dict[str, int]:
+    by_sheet: dict[str, int] = defaultdict(int)
+    for fault in faults:
+        by_sheet[fault.sheet] += 1
+    return dict(by_sheet)

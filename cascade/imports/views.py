@@ -1,0 +1,60 @@
+"""The workbook import from the browser: upload, read the report, choose the billing start, confirm."""
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from cascade.accounts.models import MANAGE_ROLES
+from cascade.accounts.tenancy import managed_organisation_or_404
+
+from .forms import ConfirmForm, UploadForm
+from .services import import_workbook
+
+
+def _upload_path(token: str) -> Path:
+    return Path(settings.VAR_DIR) / "uploads" / f"{token}.xlsx"
+
+
+@login_required
+def upload(request, org_id: int):
+    organisation = managed_organisation_or_404(request.user, org_id, MANAGE_ROLES)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        token = secrets.token_urlsafe(16)
+        path = _upload_path(token)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            for chunk in form.cleaned_data["workbook"].chunks():
+                out.write(chunk)
+        request.session[f"import:{token}"] = {"org": org_id, "name": form.cleaned_data["workbook"].name}
+        return redirect("import_review", org_id=org_id, token=token)
+    return render(request, "imports/upload.html", {"organisation": organisation, "form": form})
+
+
+@login_required
+def review(request, org_id: int, token: str):
+    organisation = managed_organisation_or_404(request.user, org_id, MANAGE_ROLES)
+    upload_info = request.session.get(f"import:{token}")
+    path = _upload_path(token)
+    if not upload_info or upload_info["org"] != org_id or not path.exists():
+        messages.error(request, _("This upload has expired; please upload the workbook again."))
+        return redirect("import_workbook", org_id=org_id)
+    form = ConfirmForm(request.POST or None)
+    confirm = request.method == "POST" and form.is_valid()
+    billing_from = form.cleaned_data.get("billing_from") if confirm else None
+    report = import_workbook(str(path), billing_from=billing_from, dry_run=not confirm,
+                             operator=organisation, acting_user=request.user)
+    if confirm and report.ok:
+        path.unlink(missing_ok=True)
+        del request.session[f"import:{token}"]
+        messages.success(request, _("Workbook imported: %(places)s places, %(resources)s resources, "
+                                    "%(occupants)s occupants, %(subscriptions)s subscriptions.") % report.counts)
+        return redirect("dashboard", org_id=org_id)
+    return render(request, "imports/review.html", {
+        "organisation": organisation, "report": report, "form": form, "name": upload_info["name"],
+    })

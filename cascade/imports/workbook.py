@@ -1,0 +1,752 @@
+"""Reading and checking the operator's workbook (.xlsx), without touching the database.
+
+`read_workbook` returns the normalised content of the sheets Structure, Lieux, Espaces,
+Grille tarifaire, Occupants and Occupations, and every fault found, each pinned to a sheet,
+a row number as the spreadsheet shows it, a column and the value as written. Rows with a
+fault are left out of the content: an importer imports nothing while there are faults.
+Columns are found by their header text, wherever they are and whatever the case or accents.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO, Literal, TypeGuard, TypeVar
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from cascade.imports import cells
+from cascade.imports.cells import CellError
+
+T = TypeVar("T")
+Frequency = Literal["monthly", "quarterly"]
+Term = Literal["advance", "arrears"]
+
+STRUCTURE = "Structure"
+PLACES = "Lieux"
+SPACES = "Espaces"
+PRICES = "Grille tarifaire"
+OCCUPANTS = "Occupants"
+OCCUPATIONS = "Occupations"
+SHEETS = (STRUCTURE, PLACES, SPACES, PRICES, OCCUPANTS, OCCUPATIONS)
+
+# How far down a title and notes may push the header row.
+_HEADER_SEARCH_ROWS = 20
+_CENT = Decimal("0.01")
+_FRENCH_VAT_RATES = {Decimal(20), Decimal(10), Decimal("5.5"), Decimal("2.1")}
+_TOTAL = re.compile(r"(sous-)?total(aux| general)?\s*:?")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One problem in the workbook, where the operator can find and fix it."""
+
+    sheet: str
+    row: int
+    column: str
+    value: str
+    problem: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    name: str
+    legal_form: str
+    siret: str
+    vat_number: str | None
+    iban: str
+    ics: str | None
+    address: str
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    row: int
+    name: str
+    address: str
+    owner: str | None
+    convention_start: date
+    convention_end: date
+    vat_option: bool
+    vat_rate: Decimal | None
+    co_managers: list[tuple[str, Decimal]] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class SpaceRow:
+    row: int
+    place: str
+    building: str | None
+    floor: str | None
+    reference: str
+    type: str
+    surface: Decimal | None
+    capacity: int | None
+    accessible: bool
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    row: int
+    category: str
+    rent: Decimal
+    flat: bool
+    deposit_months: Decimal | None
+    fluids_per_m2: Decimal | None
+
+
+@dataclass(frozen=True)
+class OccupantRow:
+    row: int
+    name: str
+    legal_form: str | None
+    category: str
+    siret: str | None
+    contact: str | None
+    email: str | None
+    phone: str | None
+    address: str
+    iban: str | None
+    is_member: bool
+
+
+@dataclass(frozen=True)
+class OccupationRow:
+    row: int
+    occupant: str
+    place: str
+    references: tuple[str, ...]
+    entry: date
+    exit: date | None
+    rent: Decimal
+    fluids: Decimal | None
+    deposit: Decimal | None
+    frequency: Frequency
+    term: Term
+    remarks: str | None
+
+
+@dataclass(frozen=True)
+class WorkbookReading:
+    faults: list[Fault] = field(default_factory=list)
+    operator: OperatorRow | None = None
+    places: list[PlaceRow] = field(default_factory=list)
+    spaces: list[SpaceRow] = field(default_factory=list)
+    prices: list[PriceRow] = field(default_factory=list)
+    occupants: list[OccupantRow] = field(default_factory=list)
+    occupations: list[OccupationRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True  # the column must be in the sheet, not that every cell is filled
+
+
+_COLUMNS: dict[str, tuple[_Column, ...]] = {
+    STRUCTURE: (
+        _Column("name", "Raison sociale", ("Nom", "Dénomination")),
+        _Column("legal_form", "Forme", ("Forme juridique",)),
+        _Column("siret", "SIRET"),
+        _Column("vat_number", "N° TVA", ("TVA intracommunautaire", "Numéro de TVA")),
+        _Column("iban", "IBAN"),
+        _Column("ics", "ICS (SEPA)", ("ICS",)),
+        _Column("address", "Adresse"),
+    ),
+    PLACES: (
+        _Column("name", "Nom du lieu", ("Lieu",)),
+        _Column("address", "Adresse"),
+        _Column("owner", "Propriétaire", required=False),
+        _Column("convention_start", "Début convention"),
+        _Column("convention_end", "Fin convention"),
+        _Column("vat", "Régime TVA", ("TVA",)),
+        _Column("co_managers", "Co-gestionnaires", required=False),
+    ),
+    SPACES: (
+        _Column("place", "Lieu"),
+        _Column("building", "Bâtiment", required=False),
+        _Column("floor", "Étage", required=False),
+        _Column("reference", "Réf. local", ("Référence", "Réf.", "Local")),
+        _Column("type", "Type"),
+        _Column("surface", "Surface (m²)", ("Surface",)),
+        _Column("capacity", "Capacité", required=False),
+        _Column("accessible", "Accessible PMR", ("PMR",), required=False),
+        _Column("parent", "Fait partie de", required=False),
+    ),
+    PRICES: (
+        _Column("category", "Catégorie"),
+        _Column("rent", "Redevance €/m²/mois HT", ("Redevance",)),
+        _Column("deposit_months", "Dépôt de garantie (mois)", required=False),
+        _Column("fluids", "Provision fluides €/m²/mois", required=False),
+    ),
+    OCCUPANTS: (
+        _Column("name", "Nom / raison sociale", ("Nom", "Raison sociale")),
+        _Column("legal_form", "Forme juridique", required=False),
+        _Column("category", "Catégorie tarifaire", ("Catégorie",)),
+        _Column("siret", "SIRET", required=False),
+        _Column("contact", "Contact", required=False),
+        _Column("email", "E-mail", ("Email", "Courriel")),
+        _Column("phone", "Téléphone", required=False),
+        _Column("address", "Adresse de facturation", ("Adresse",)),
+        _Column("iban", "IBAN (prélèvement)", ("IBAN",), required=False),
+        _Column("member", "Sociétaire", required=False),
+    ),
+    OCCUPATIONS: (
+        _Column("occupant", "Occupant"),
+        _Column("place", "Lieu"),
+        _Column("references", "Local(aux)", ("Locaux", "Local")),
+        _Column("entry", "Date d'entrée", ("Entrée",)),
+        _Column("exit", "Date de sortie", ("Sortie",)),
+        _Column("rent", "Redevance HT / mois", ("Redevance",)),
+        _Column("fluids", "Provision fluides / mois", required=False),
+        _Column("deposit", "Dépôt de garantie", required=False),
+        _Column("frequency", "Périodicité"),
+        _Column("term", "Terme"),
+        _Column("remarks", "Remarques", required=False),
+    ),
+}
+
+
+def read_workbook(source: str | Path | BinaryIO) -> WorkbookReading:
+    """Read and check the operator's workbook; see `WorkbookReading.faults` before using it."""
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about spreadsheet features it drops (validation lists, styles).
+            warnings.simplefilter("ignore", UserWarning)
+            book = openpyxl.load_workbook(source, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError):
+        return WorkbookReading([Fault("", 0, "", "", "file that is not an Excel workbook (.xlsx)")])
+    faults: list[Fault] = []
+    sheets = {cells.normalise(name): book[name] for name in book.sheetnames}
+    tables: dict[str, _Table | None] = {}
+    for name in SHEETS:
+        sheet = sheets.get(cells.normalise(name))
+        if sheet is None:
+            faults.append(Fault(name, 0, "", "", "required sheet missing"))
+            tables[name] = None
+        else:
+            tables[name] = _Table.read(sheet.title, sheet.iter_rows(values_only=True))
+    book.close()
+
+    prices, categories = _read_prices(tables[PRICES])
+    places, place_index = _read_places(tables[PLACES])
+    spaces, space_index = _read_spaces(tables[SPACES], place_index)
+    occupants, occupant_index = _read_occupants(tables[OCCUPANTS], categories)
+    occupations = _read_occupations(tables[OCCUPATIONS], occupant_index, place_index, space_index)
+    operator = _read_operator(tables[STRUCTURE], needs_vat=any(p.vat_option for p in places))
+
+    for table in tables.values():
+        if table is not None:
+            faults.extend(table.faults)
+    order = {name: i for i, name in enumerate(SHEETS)}
+    faults.sort(key=lambda f: (order.get(_canonical_sheet(f.sheet), len(order)), f.row))
+    return WorkbookReading(faults, operator, places, spaces, prices, occupants, occupations)
+
+
+def _canonical_sheet(title: str) -> str:
+    return next((name for name in SHEETS if cells.normalise(name) == cells.normalise(title)), title)
+
+
+def _name_key(v: object) -> str:
+    """Names match across sheets whatever their case and stray spaces."""
+    return (cells.text(v) or "").casefold()
+
+
+class _Table:
+    """The data rows of one sheet under its header row, with the faults found in them."""
+
+    def __init__(self, title: str, kind: str) -> None:
+        self.title = title
+        self.columns = _COLUMNS[kind]
+        self.header_row = 0
+        self.positions: dict[str, tuple[int, str]] = {}
+        self.rows: list[_Row] = []
+        self.faults: list[Fault] = []
+
+    @property
+    def incomplete(self) -> bool:
+        """A required column is missing: rows are checked but none can be used."""
+        return any(c.required and c.key not in self.positions for c in self.columns)
+
+    @classmethod
+    def read(cls, title: str, values: Iterable[tuple[object, ...]]) -> _Table:
+        table = cls(title, _canonical_sheet(title))
+        lines = list(enumerate(values, start=1))
+        table._find_header(lines[:_HEADER_SEARCH_ROWS])
+        if table.header_row:
+            for number, line in lines[table.header_row :]:
+                if not _is_blank(line) and not _is_total(line):
+                    table.rows.append(_Row(table, number, line))
+        return table
+
+    def _find_header(self, lines: list[tuple[int, tuple[object, ...]]]) -> None:
+        names = {
+            cells.normalise(name): column.key
+            for column in self.columns
+            for name in (column.header, *column.aliases)
+        }
+        best: tuple[int, int] = (0, 0)
+        for number, line in lines:
+            found = {names[k] for k in map(cells.normalise, line) if k in names}
+            if len(found) > best[0]:
+                best = (len(found), number)
+        if best[0] < 2:
+            self.fault(0, "", "", "header row not found")
+            return
+        self.header_row = best[1]
+        for index, value in enumerate(lines[self.header_row - 1][1]):
+            key = names.get(cells.normalise(value))
+            if key is None:
+                continue
+            written = cells.text(value) or ""
+            if key in self.positions:
+                self.fault(self.header_row, written, "", "column appears twice")
+            else:
+                self.positions[key] = (index, written)
+        for column in self.columns:
+            if column.required and column.key not in self.positions:
+                self.fault(self.header_row, column.header, "", "required column missing")
+
+    def header(self, key: str) -> str:
+        if key in self.positions:
+            return self.positions[key][1]
+        return next(c.header for c in self.columns if c.key == key)
+
+    def fault(self, row: int, column: str, value: str, problem: str) -> None:
+        self.faults.append(Fault(self.title, row, column, value, problem))
+
+
+def _is_blank(line: tuple[object, ...]) -> bool:
+    return all(cells.is_blank(v) for v in line)
+
+
+def _is_total(line: tuple[object, ...]) -> bool:
+    first = next(v for v in line if not cells.is_blank(v))
+    return bool(_TOTAL.fullmatch(cells.normalise(first)))
+
+
+class _Row:
+    """One data row; parsing a cell records a fault for it instead of raising."""
+
+    def __init__(self, table: _Table, number: int, line: tuple[object, ...]) -> None:
+        self.table = table
+        self.number = number
+        self.line = line
+        self.fault_count = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.fault_count == 0 and not self.table.incomplete
+
+    def raw(self, key: str) -> object:
+        position = self.table.positions.get(key)
+        if position is None or position[0] >= len(self.line):
+            return None
+        return self.line[position[0]]
+
+    def fault(self, key: str, problem: str, value: str | None = None) -> None:
+        shown = cells.display(self.raw(key)) if value is None else value
+        self.table.fault(self.number, self.table.header(key), shown, problem)
+        self.fault_count += 1
+
+    def get(self, key: str, parse: Callable[[object], T], *, required: bool = True) -> T | None:
+        raw = self.raw(key)
+        if cells.is_blank(raw):
+            # A missing column is one fault on the header row, not one on every row.
+            if required and key in self.table.positions:
+                self.fault(key, cells.REQUIRED)
+            return None
+        try:
+            return parse(raw)
+        except CellError as error:
+            self.fault(key, error.problem)
+            return None
+
+    def text(self, key: str, *, required: bool = True) -> str | None:
+        return self.get(key, cells.text, required=required)
+
+    def amount(self, key: str, *, required: bool = False, cents: bool = False) -> Decimal | None:
+        """A non-negative amount; `cents` for money actually billed, which has no fractions."""
+        amount = self.get(key, cells.decimal_fr, required=required)
+        if amount is None:
+            return None
+        if amount < 0:
+            self.fault(key, "negative amount")
+            return None
+        if cents:
+            if amount != amount.quantize(_CENT):
+                self.fault(key, "amount with more than two decimals")
+                return None
+            amount = amount.quantize(_CENT)
+        return amount
+
+
+def _check_unique(row: _Row, key: str, value: str, seen: dict[str, int], what: str) -> bool:
+    """Record the first row of each value; fault later ones, naming the first."""
+    index = value.casefold()
+    if index in seen:
+        row.fault(key, f"{what} listed twice (row {seen[index]})")
+        return False
+    seen[index] = row.number
+    return True
+
+
+def _usable(table: _Table | None, *keys: str) -> TypeGuard[_Table]:
+    """A sheet can be read when its header is found with the columns that name its rows."""
+    return table is not None and bool(table.header_row) and all(k in table.positions for k in keys)
+
+
+def _read_operator(table: _Table | None, *, needs_vat: bool) -> OperatorRow | None:
+    if not _usable(table):
+        return None
+    if not table.rows:
+        table.fault(table.header_row, "", "", "operator row missing")
+        return None
+    for extra in table.rows[1:]:
+        table.fault(extra.number, "", "", "only one operator row expected")
+    row = table.rows[0]
+    name = row.text("name")
+    siret = row.get("siret", cells.siret)
+    vat_number = row.get("vat_number", cells.vat_number, required=needs_vat)
+    if siret and vat_number and vat_number.startswith("FR") and vat_number[4:] != siret[:9]:
+        row.fault("vat_number", "VAT number that does not match the SIRET")
+    iban = row.get("iban", cells.iban)
+    ics = row.get("ics", cells.creditor_id, required=False)
+    address = row.text("address")
+    # The legal form is a mandatory mention on the invoices the operator issues.
+    legal_form = row.text("legal_form")
+    if not row.ok:
+        return None
+    return OperatorRow(name, legal_form, siret, vat_number, iban, ics, address)
+
+
+@dataclass(frozen=True)
+class _Place:
+    name: str
+    start: date | None
+    end: date | None
+
+
+def _vat_regime(v: object) -> tuple[bool, Decimal | None]:
+    """'Option TVA 20 %' -> (True, 20); 'Exonéré (art. 261 D 2° CGI)' -> (False, None)."""
+    regime = cells.normalise(v)
+    if regime.startswith(("exonere", "exoneration", "non assujetti", "hors champ")):
+        return False, None
+    if "option" in regime:
+        rate = re.search(r"(\d+(?:[.,]\d+)?)\s*%", regime)
+        if rate is None:
+            raise CellError("VAT option without a rate")
+        value = cells.decimal_fr(rate[1], noun="rate")
+        if value not in _FRENCH_VAT_RATES:
+            raise CellError("VAT rate that does not exist in France")
+        return True, value
+    raise CellError("unknown VAT regime")
+
+
+def _read_places(table: _Table | None) -> tuple[list[PlaceRow], dict[str, _Place] | None]:
+    if not _usable(table, "name"):
+        return [], None
+    places: list[PlaceRow] = []
+    index: dict[str, _Place] = {}
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        name = row.text("name")
+        start = row.get("convention_start", cells.date_fr)
+        end = row.get("convention_end", cells.date_fr)
+        if start and end and end < start:
+            row.fault("convention_end", "convention end before convention start")
+            end = None
+        if name and _check_unique(row, "name", name, seen, "place"):
+            index[_name_key(name)] = _Place(name, start, end)
+        address = row.text("address")
+        owner = row.text("owner", required=False)
+        vat = row.get("vat", _vat_regime)
+        co_managers = row.get("co_managers", cells.percent_shares, required=False) or []
+        if row.ok:
+            places.append(PlaceRow(row.number, name, address, owner, start, end, *vat, co_managers))
+    return places, index
+
+
+@dataclass(frozen=True)
+class _Space:
+    row: int
+    type: str
+
+
+def _read_spaces(
+    table: _Table | None, place_index: dict[str, _Place] | None
+) -> tuple[list[SpaceRow], dict[str, dict[str, _Space]] | None]:
+    """Spaces by place; a space is known (for the Occupations sheet) even with a bad surface."""
+    if not _usable(table, "place", "reference"):
+        return [], None
+    index: dict[str, dict[str, _Space]] = {}
+    pending: list[tuple[_Row, dict[str, object]]] = []
+    for row in table.rows:
+        place = _known_place(row, place_index)
+        reference = row.get("reference", cells.reference)
+        kind = row.text("type")
+        if place and reference:
+            in_place = index.setdefault(_name_key(place), {})
+            if reference in in_place:
+                first = in_place[reference].row
+                row.fault("reference", f"space reference listed twice in this place (row {first})")
+            else:
+                in_place[reference] = _Space(row.number, cells.normalise(kind))
+        surface = row.get("surface", partial(cells.decimal_fr, noun="surface"), required=False)
+        if surface is not None and surface < 0:
+            row.fault("surface", "negative surface")
+        capacity = row.get("capacity", partial(cells.integer, noun="capacity"), required=False)
+        if capacity is not None and capacity < 0:
+            row.fault("capacity", "negative capacity")
+        values = {
+            "place": place,
+            "building": row.text("building", required=False),
+            "floor": row.text("floor", required=False),
+            "reference": reference,
+            "type": kind,
+            "surface": surface,
+            "capacity": capacity,
+            "accessible": row.get("accessible", cells.yes_no, required=False) or False,
+            "parent": row.get("parent", cells.reference, required=False),
+        }
+        pending.append((row, values))
+    spaces = []
+    for row, values in pending:
+        parent = values["parent"]
+        if parent and values["place"]:
+            siblings = index.get(_name_key(values["place"]), {})
+            if parent == values["reference"]:
+                row.fault("parent", "space that is part of itself")
+            elif parent not in siblings:
+                row.fault("parent", "unknown parent space")
+        if row.ok:
+            spaces.append(SpaceRow(row.number, **values))
+    return spaces, index
+
+
+def _known_place(row: _Row, place_index: dict[str, _Place] | None) -> str | None:
+    """The place's name as the Lieux sheet writes it, or None with a fault."""
+    name = row.text("place")
+    if name is None or place_index is None:
+        return name
+    place = place_index.get(_name_key(name))
+    if place is None:
+        row.fault("place", "unknown place")
+        return None
+    return place.name
+
+
+def _read_prices(table: _Table | None) -> tuple[list[PriceRow], dict[str, str] | None]:
+    if not _usable(table, "category"):
+        return [], None
+    prices: list[PriceRow] = []
+    categories: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        category = row.text("category")
+        if category and _check_unique(row, "category", category, seen, "category"):
+            categories[_name_key(category)] = category
+        rent = row.amount("rent", required=True)
+        deposit_months = row.amount("deposit_months")
+        fluids = row.amount("fluids")
+        if row.ok:
+            flat = cells.normalise(category).startswith("forfait")
+            prices.append(PriceRow(row.number, category, rent, flat, deposit_months, fluids))
+    return prices, categories
+
+
+def _read_occupants(
+    table: _Table | None, categories: dict[str, str] | None
+) -> tuple[list[OccupantRow], dict[str, str] | None]:
+    if not _usable(table, "name"):
+        return [], None
+    occupants: list[OccupantRow] = []
+    index: dict[str, str] = {}
+    seen_names: dict[str, int] = {}
+    seen_sirets: dict[str, int] = {}
+    for row in table.rows:
+        name = row.text("name")
+        if name and _check_unique(row, "name", name, seen_names, "occupant"):
+            index[_name_key(name)] = name
+        category = row.text("category")
+        if category and categories is not None:
+            category = categories.get(_name_key(category))
+            if category is None:
+                row.fault("category", "category absent from the price grid")
+        siret = row.get("siret", cells.siret, required=False)
+        if siret and siret in seen_sirets:
+            row.fault("siret", f"SIRET already used by another occupant (row {seen_sirets[siret]})")
+        elif siret:
+            seen_sirets[siret] = row.number
+        values = {
+            "legal_form": row.text("legal_form", required=False),
+            "siret": siret,
+            "contact": row.text("contact", required=False),
+            "email": row.get("email", cells.email, required=False),
+            "phone": row.text("phone", required=False),
+            "address": row.text("address"),
+            "iban": row.get("iban", cells.iban, required=False),
+            "is_member": row.get("member", cells.yes_no, required=False) or False,
+        }
+        if row.ok:
+            occupants.append(OccupantRow(row.number, name=name, category=category, **values))
+    return occupants, index
+
+
+_FREQUENCIES: dict[str, Frequency] = {
+    "mensuelle": "monthly",
+    "mensuel": "monthly",
+    "trimestrielle": "quarterly",
+    "trimestriel": "quarterly",
+}
+_TERMS: dict[str, Term] = {
+    "a echoir": "advance",
+    "terme a echoir": "advance",
+    "a terme echu": "arrears",
+    "terme echu": "arrears",
+    "echu": "arrears",
+}
+
+
+def _frequency(v: object) -> Frequency:
+    try:
+        return _FREQUENCIES[cells.normalise(v)]
+    except KeyError:
+        raise CellError("unknown frequency (Mensuelle or Trimestrielle)") from None
+
+
+def _term(v: object) -> Term:
+    try:
+        return _TERMS[cells.normalise(v)]
+    except KeyError:
+        raise CellError("unknown billing term (À échoir or À terme échu)") from None
+
+
+@dataclass(frozen=True)
+class _Stay:
+    """One space held by one occupation row, for the overlap check."""
+
+    row: _Row
+    occupant: str
+    reference: str
+    entry: date
+    last_day: date
+
+
+def _read_occupations(
+    table: _Table | None,
+    occupant_index: dict[str, str] | None,
+    place_index: dict[str, _Place] | None,
+    space_index: dict[str, dict[str, _Space]] | None,
+) -> list[OccupationRow]:
+    if not _usable(table):
+        return []
+    pending: list[tuple[_Row, dict[str, object]]] = []
+    stays: dict[tuple[str, str], list[_Stay]] = {}
+    for row in table.rows:
+        occupant = row.text("occupant")
+        if occupant and occupant_index is not None:
+            occupant = occupant_index.get(_name_key(occupant))
+            if occupant is None:
+                row.fault("occupant", "occupant missing from the Occupants sheet")
+        place = _known_place(row, place_index)
+        references = row.get("references", cells.reference_list)
+        if place and references and space_index is not None:
+            _check_spaces(row, place, references, space_index)
+        entry = row.get("entry", cells.date_fr)
+        exit_ = row.get("exit", cells.date_fr, required=False)
+        dates_ok = entry is not None and (exit_ is not None or cells.is_blank(row.raw("exit")))
+        if entry and exit_ and exit_ < entry:
+            row.fault("exit", "exit date before entry date")
+            dates_ok = False
+        convention = place_index.get(_name_key(place)) if place and place_index else None
+        if entry and convention:
+            _check_convention(row, entry, exit_, convention)
+        if dates_ok and place and references and space_index is not None:
+            last_day = exit_ or (convention.end if convention and convention.end else date.max)
+            for reference in references:
+                if reference in space_index.get(_name_key(place), {}):
+                    stay = _Stay(
+                        row, _name_key(occupant or row.raw("occupant")), reference, entry, last_day
+                    )
+                    stays.setdefault((_name_key(place), reference), []).append(stay)
+        values = {
+            "occupant": occupant,
+            "place": place,
+            "references": references,
+            "entry": entry,
+            "exit": exit_,
+            "rent": row.amount("rent", required=True, cents=True),
+            "fluids": row.amount("fluids", cents=True),
+            "deposit": row.amount("deposit", cents=True),
+            "frequency": row.get("frequency", _frequency),
+            "term": row.get("term", _term),
+            "remarks": row.text("remarks", required=False),
+        }
+        pending.append((row, values))
+    for held in stays.values():
+        _check_overlaps(held)
+    return [OccupationRow(row.number, **values) for row, values in pending if row.ok]
+
+
+def _check_spaces(
+    row: _Row, place: str, references: tuple[str, ...], space_index: dict[str, dict[str, _Space]]
+) -> None:
+    in_place = space_index.get(_name_key(place), {})
+    for reference in references:
+        space = in_place.get(reference)
+        if space is None:
+            elsewhere = any(reference in spaces for spaces in space_index.values())
+            problem = "space of another place" if elsewhere else "unknown space reference"
+            row.fault("references", problem, reference)
+        elif space.type.startswith("salle de reunion"):
+            row.fault("references", "meeting room, shared and not rented", reference)
+
+
+def _check_convention(row: _Row, entry: date, exit_: date | None, place: _Place) -> None:
+    """An occupation cannot outlast the owner's agreement that allows it."""
+    if place.start and entry < place.start:
+        row.fault("entry", "entry date before the start of the place's convention")
+    if place.end and entry > place.end:
+        row.fault("entry", "entry date after the end of the place's convention")
+    elif place.end and exit_ and exit_ > place.end:
+        row.fault("exit", "exit date after the end of the place's convention")
+
+
+def _check_overlaps(stays: list[_Stay]) -> None:
+    """Two rows holding one space on a common day: fault the later row, naming the earlier."""
+    stays = sorted(stays, key=lambda s: s.row.number)
+    for i, later in enumerate(stays):
+        for earlier in stays[:i]:
+            if later.entry <= earlier.last_day and earlier.entry <= later.last_day:
+                who = "the same" if later.occupant == earlier.occupant else "another"
+                later.row.fault(
+                    "references",
+                    f"space already occupied by {who} occupant over the same dates "
+                    f"(row {earlier.row.number})",
+                    later.reference,
+                )

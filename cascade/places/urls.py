@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("o/<int:org_id>/", views.dashboard, name="dashboard"),
+    path("places/<int:place_id>/", views.place_detail, name="place"),
+    path("resources/<int:resource_id>/", views.resource_detail, name="resource"),
+]

@@ -1,0 +1,95 @@
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from cascade.accounts.models import Organisation, OrganisationKind
+from cascade.accounts.tenancy import get_scoped_or_404, scoped
+from cascade.billing.models import Invoice
+
+from . import timeline, vacancy
+from .models import Place, Resource
+from .occupancy import month_starts, spaces_and_occupancies
+
+
+def _day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("on", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def _operator_or_404(request, org_id: int) -> Organisation:
+    org = get_scoped_or_404(Organisation, request.user, paths=("pk",), pk=org_id)
+    if org.kind != OrganisationKind.OPERATOR:
+        raise Http404
+    return org
+
+
+@login_required
+def dashboard(request, org_id: int):
+    organisation = _operator_or_404(request, org_id)
+    today = _day(request)
+    rows = []
+    for place in scoped(Place, request.user).filter(organisation=organisation):
+        spaces, occupancies = spaces_and_occupancies(place)
+        rows.append((place, vacancy.snapshot(spaces, occupancies, today),
+                     vacancy.vacancy_cost_for_month(spaces, occupancies, today)))
+    first = today.replace(day=1)
+    month_invoices = scoped(Invoice, request.user).filter(
+        organisation=organisation, issue_date__gte=first, issue_date__lt=(first + timedelta(days=32)).replace(day=1))
+    totals = month_invoices.aggregate(n=Count("id"), excl=Sum("total_excl_vat"), incl=Sum("total_incl_vat"))
+    return render(request, "places/dashboard.html", {
+        "organisation": organisation, "today": today, "rows": rows, "totals": totals,
+        "month_invoices": month_invoices.select_related("customer")[:20],
+    })
+
+
+@login_required
+def place_detail(request, place_id: int):
+    place = get_scoped_or_404(Place.objects.select_related("organisation"), request.user, pk=place_id)
+    day = _day(request)
+    spaces, occupancies = spaces_and_occupancies(place)
+    snap = vacancy.snapshot(spaces, occupancies, day)
+    resources = list(place.resources.select_related("type", "parent").order_by("reference"))
+    by_space: dict[int, list[vacancy.Occupancy]] = {}
+    for occ in occupancies:
+        by_space.setdefault(occ.space_id, []).append(occ)
+    holders = {occ.space_id: occ.label for occ in occupancies if occ.start <= day < occ.end}
+    start = place.convention_start.replace(day=1)
+    end = (place.convention_end + timedelta(days=32)).replace(day=1)
+    counted = {s.id for s in spaces if s.rentable} - {s.parent_id for s in spaces}
+    rows = [
+        timeline.TimelineRow(
+            label=r.reference, sublabel=f"{r.type.name}" + (f" · {r.surface:g} m²" if r.surface else ""),
+            valid_from=r.valid_from, valid_until=r.valid_end_exclusive,
+            bars=[timeline.TimelineBar(o.start, o.end, o.label, None, "occupied") for o in by_space.get(r.pk, [])],
+        )
+        for r in resources if r.pk in counted
+    ]
+    svg = timeline.render_timeline_svg(rows, start, end, today=day, lang=get_language() or "fr")
+    costs = vacancy.cost_by_month(spaces, occupancies, start, end)
+    return render(request, "places/place_detail.html", {
+        "place": place, "day": day, "snap": snap, "timeline": mark_safe(svg),
+        "resources": [(r, holders.get(r.pk), r.pk in counted) for r in resources],
+        "costs": sorted(costs.items()), "cost_total": sum(costs.values()),
+        "cost_month": vacancy.vacancy_cost_for_month(spaces, occupancies, day),
+        "months": month_starts(start, end),
+    })
+
+
+@login_required
+def resource_detail(request, resource_id: int):
+    resource = get_scoped_or_404(Resource.objects.select_related("place", "type", "parent"), request.user,
+                                 pk=resource_id)
+    versions = resource.subscription_versions.select_related("subscription__subscriber").order_by("entry_date")
+    return render(request, "places/resource_detail.html", {
+        "resource": resource, "versions": versions, "children": resource.children.order_by("reference"),
+        "became": resource.became.prefetch_related("results"), "came_from": resource.came_from.prefetch_related("sources"),
+        "today": timezone.localdate(),
+    })

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("cascade.accounts.urls")),
+    path("", include("cascade.places.urls")),
+    path("", include("cascade.subscriptions.urls")),
+    path("", include("cascade.billing.urls")),
+    path("", include("cascade.imports.urls")),
+]

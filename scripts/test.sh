@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole suite on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432.
+# Under CI (CI=true) PostgreSQL and the browser are required: a skip is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "!! /usr/bin/chromium missing: sudo apt-get install -y chromium  (browser tests will be skipped)"
+  fi
+}
+ensure_chromium
+
+pg_answers() {
+  $BIN/python - <<'PY' 2>/dev/null
+import psycopg
+psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3).close()
+PY
+}
+
+echo "== tests on SQLite"
+DATABASE_URL="sqlite:///$(pwd)/var/test-sqlite.sqlite3" $BIN/python -m pytest "$@"
+
+if pg_answers; then
+  name="cascade_$$_$(date +%s)"
+  echo "== tests on PostgreSQL (fresh database test_$name)"
+  DATABASE_URL="postgres://postgres@127.0.0.1:5432/$name" $BIN/python -m pytest "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "!! PostgreSQL does not answer on 127.0.0.1:5432 and CI=true: failing"
+  exit 1
+else
+  echo "== PostgreSQL does not answer on 127.0.0.1:5432: PostgreSQL run skipped"
+fi
