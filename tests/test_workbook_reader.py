@@ -58,7 +58,8 @@ def _column(book: Workbook, sheet: str, header: str) -> int:
 
 
 def _set(book: Workbook, sheet: str, row: int, header: str, value: object) -> None:
-    book[sheet].cell(row, _column(book, sheet, header), value)
+    # cell(row, column, value) leaves the cell alone when value is None: assign instead.
+    book[sheet].cell(row, _column(book, sheet, header)).value = value
 
 
 def _occupation(book: Workbook, row: int, values: dict[str, object]) -> None:
@@ -305,10 +306,13 @@ def test_columns_are_found_by_header_text_not_position():
     def reverse_columns_and_retype_a_header(book: Workbook) -> None:
         for name in ("Occupations", "Espaces"):
             sheet = book[name]
-            lines = [[cell.value for cell in line] for line in sheet.iter_rows()]
+            for merged in list(sheet.merged_cells.ranges):
+                sheet.unmerge_cells(str(merged))
+            lines = [[(c.value, c.number_format) for c in line] for line in sheet.iter_rows()]
             for number, line in enumerate(lines, start=1):
-                for index, value in enumerate(reversed(line), start=1):
-                    sheet.cell(number, index, value)
+                for index, (value, number_format) in enumerate(reversed(line), start=1):
+                    cell = sheet.cell(number, index)
+                    cell.value, cell.number_format = value, number_format
         _set(book, "Occupations", HEADER_ROW, "Date d'entrée", "  DATE D’ENTREE ")
 
     reading = _edited(reverse_columns_and_retype_a_header)
