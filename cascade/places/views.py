@@ -1,18 +1,22 @@
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from cascade.accounts.models import Organisation, OrganisationKind
-from cascade.accounts.tenancy import get_scoped_or_404, scoped
+from cascade.accounts.models import MANAGE_ROLES, Organisation, OrganisationKind
+from cascade.accounts.tenancy import get_scoped_or_404, managed_organisation_or_404, role_in, scoped
 from cascade.billing.models import Invoice
 
-from . import timeline, vacancy
+from . import actions, timeline, vacancy
+from .forms import MergeForm, SplitForm
 from .models import Place, Resource
 from .occupancy import month_starts, spaces_and_occupancies
 
@@ -84,12 +88,44 @@ def place_detail(request, place_id: int):
 
 
 @login_required
-def resource_detail(request, resource_id: int):
+def resource_detail(request, resource_id: int, split_form=None, merge_form=None):
     resource = get_scoped_or_404(Resource.objects.select_related("place", "type", "parent"), request.user,
                                  pk=resource_id)
+    can_change = role_in(request.user, resource.organisation_id) in MANAGE_ROLES
     versions = resource.subscription_versions.select_related("subscription__subscriber").order_by("entry_date")
     return render(request, "places/resource_detail.html", {
         "resource": resource, "versions": versions, "children": resource.children.order_by("reference"),
         "became": resource.became.prefetch_related("results"), "came_from": resource.came_from.prefetch_related("sources"),
-        "today": timezone.localdate(),
+        "today": timezone.localdate(), "can_change": can_change,
+        "split_form": split_form or SplitForm(), "merge_form": merge_form or MergeForm(resource=resource),
     })
+
+
+@login_required
+@require_POST
+def resource_change(request, resource_id: int, kind: str):
+    """Split the resource into several, or merge it with others, from a date."""
+    resource = get_scoped_or_404(Resource, request.user, pk=resource_id)
+    managed_organisation_or_404(request.user, resource.organisation_id, MANAGE_ROLES)
+    if kind == "split":
+        form = SplitForm(request.POST)
+    else:
+        form = MergeForm(request.POST, resource=resource)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if kind == "split":
+                created = actions.split_resource(resource, data["parts"], effective_date=data["effective_date"],
+                                                 acting_user=request.user)
+            else:
+                created = [actions.merge_resources([resource, *data["others"]], data["reference"],
+                                                   effective_date=data["effective_date"], acting_user=request.user)]
+        except actions.ResourceChangeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Created: %(refs)s.") % {"refs": ", ".join(r.reference for r in created)})
+            return redirect("resource", created[0].pk)
+    forms = {"split_form": form} if kind == "split" else {"merge_form": form}
+    response = resource_detail(request, resource_id, **forms)
+    response.status_code = 400
+    return response
