@@ -50,13 +50,11 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
     kind = DocumentKind.INVOICE if planned.total_excl_vat >= 0 else DocumentKind.CREDIT_NOTE
     series = SERIES[kind]
     sequence = _take_number(organisation, series, year)
-    billed = engine.billed_amounts([subscription.pk])
-    fresh = [p for p in engine.plan_subscription(subscription, planned.invoice_date, billed)
-             if p.period == planned.period]
-    if not fresh:
+    billed = engine.billed_amounts([subscription.pk], period_start=planned.period.start)
+    lines = engine.plan_period(subscription, planned.period, planned.invoice_date, billed).lines
+    if not lines:
         transaction.set_rollback(True)
         return None
-    lines = fresh[0].lines
     groups = vat_breakdown((line.amount, line.vat_rate) for line in lines)
     excl, vat, incl = totals(groups)
     invoice = Invoice.objects.create(

@@ -99,13 +99,16 @@ def due_lines(subscription: Subscription, period: Period) -> list[DueLine]:
     return sorted(lines, key=lambda line: line.component != "rent")
 
 
-def billed_amounts(subscription_ids: list[int] | None = None) -> dict[tuple[int, date, str], Decimal]:
+def billed_amounts(subscription_ids: list[int] | None = None,
+                   period_start: date | None = None) -> dict[tuple[int, date, str], Decimal]:
     """What was already billed, by (subscription, period start, component)."""
     billed: dict[tuple[int, date, str], Decimal] = defaultdict(lambda: ZERO)
     for model, amount_field in ((InvoiceLine, "amount_excl_vat"), (BilledOutside, "amount_excl_vat")):
         rows = model.objects.all()
         if subscription_ids is not None:
             rows = rows.filter(subscription_id__in=subscription_ids)
+        if period_start is not None:
+            rows = rows.filter(period_start=period_start)
         for row in rows.values("subscription_id", "period_start", "component").annotate(total=Sum(amount_field)):
             billed[(row["subscription_id"], row["period_start"], row["component"])] += row["total"]
     return billed
@@ -122,15 +125,22 @@ def plan_subscription(subscription: Subscription, until: date,
         when = invoice_date(period, version.term, version.entry_date)
         if when > until:
             break
-        planned = PlannedInvoice(subscription, period, when)
-        for line in due_lines(subscription, period):
-            difference = line.amount - billed[(subscription.pk, period.start, line.component)]
-            if difference:
-                planned.lines.append(DueLine(line.component, line.label, period, line.days, difference,
-                                             line.vat_rate))
+        planned = plan_period(subscription, period, when, billed)
         if planned.lines:
             plans.append(planned)
     return plans
+
+
+def plan_period(subscription: Subscription, period: Period, when: date,
+                billed: dict[tuple[int, date, str], Decimal]) -> PlannedInvoice:
+    """Due minus billed for one period: the lines still to invoice (none when all is billed)."""
+    planned = PlannedInvoice(subscription, period, when)
+    for line in due_lines(subscription, period):
+        difference = line.amount - billed[(subscription.pk, period.start, line.component)]
+        if difference:
+            planned.lines.append(DueLine(line.component, line.label, period, line.days, difference,
+                                         line.vat_rate))
+    return planned
 
 
 def subscriptions_to_bill(organisation_id: int | None = None):
