@@ -5,8 +5,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .audit import record
 from .models import Invitation, Membership, Organisation
@@ -20,19 +22,19 @@ class InvitationError(Exception):
 def invite_member(organisation: Organisation, email: str, role: str, *, acting_user) -> Invitation:
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
-        raise InvitationError(f"{email} est déjà membre de {organisation}.")
+        raise InvitationError(
+            _("%(email)s is already a member of %(org)s.") % {"email": email, "org": organisation})
     invitation = Invitation.objects.create(organisation=organisation, email=email, role=role,
                                            invited_by=acting_user)
     record("member.invited", organisation=organisation, actor=acting_user, obj=invitation,
            email=email, role=role)
     link = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[invitation.token])
-    inviter = acting_user.get_full_name() or acting_user.email
-    transaction.on_commit(lambda: send_mail(
-        f"Invitation à rejoindre {organisation} sur Cascade",
-        f"Bonjour,\n\n{inviter} vous invite à rejoindre {organisation} sur Cascade "
-        f"({role}).\n\nPour accepter, ouvrez ce lien :\n{link}\n\nCascade",
-        None, [email],
-    ))
+    # Rendered now, in the inviter's active language (French unless they chose English).
+    context = {"organisation": organisation.name, "role": invitation.get_role_display(), "link": link,
+               "inviter": acting_user.get_full_name() or acting_user.email}
+    subject = " ".join(render_to_string("accounts/email/invitation_subject.txt", context).split())
+    body = render_to_string("accounts/email/invitation.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
     return invitation
 
 
@@ -42,7 +44,7 @@ def accept_invitation(invitation: Invitation, *, first_name: str = "", last_name
     """Create (or reuse) the user and give them the invited role. Returns the user."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at:
-        raise InvitationError("Cette invitation a déjà été utilisée.")
+        raise InvitationError(_("This invitation has already been used."))
     User = get_user_model()
     if user is None:
         user = User.objects.filter(email__iexact=invitation.email).first()
