@@ -1,6 +1,8 @@
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -52,16 +54,22 @@ def members(request, org_id: int):
 
 def accept_invitation(request, token: str):
     invitation = get_object_or_404(Invitation, token=token, accepted_at__isnull=True)
+    invitee_signed_in = request.user.is_authenticated and request.user.email.lower() == invitation.email
+    if not invitee_signed_in and get_user_model().objects.filter(email__iexact=invitation.email).exists():
+        # The link alone must not open an existing account: its owner signs in, then accepts.
+        return redirect_to_login(request.get_full_path())
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST":
-        if request.user.is_authenticated and request.user.email.lower() == invitation.email:
+        if invitee_signed_in:
             actions.accept_invitation(invitation, user=request.user)
             return redirect("home")
         if form.is_valid():
             try:
                 user = actions.accept_invitation(invitation, **form.cleaned_data)
-            except Exception as exc:  # password validation errors
-                form.add_error("password", " ".join(getattr(exc, "messages", [str(exc)])))
+            except ValidationError as exc:  # a password the validators refuse
+                form.add_error("password", exc)
+            except actions.InvitationError as exc:
+                form.add_error(None, str(exc))
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.organisation})

@@ -116,9 +116,16 @@ def _operator(reading: WorkbookReading) -> Organisation:
     )
 
 
+def _operator_keys(reading: WorkbookReading, operator: Organisation) -> set[str]:
+    """Names that mean the operator: its own, and the one its Structure sheet gives (they differ
+    when an organisation imports a workbook from the browser under the name it chose)."""
+    return {_key(operator.name), _key(reading.operator.name)}
+
+
 def _occupants(reading: WorkbookReading, operator: Organisation) -> dict[str, Organisation]:
     """Occupants, then co-managers named nowhere else (created as partners), by name key."""
-    organisations: dict[str, Organisation] = {_key(operator.name): operator}
+    operator_keys = _operator_keys(reading, operator)
+    organisations: dict[str, Organisation] = dict.fromkeys(operator_keys, operator)
     for row in reading.occupants:
         organisations[_key(row.name)] = Organisation.objects.create(
             name=row.name, slug=_unique_slug(row.name), kind=OrganisationKind.OCCUPANT, operator=operator,
@@ -132,13 +139,15 @@ def _occupants(reading: WorkbookReading, operator: Organisation) -> dict[str, Or
             if _key(name) not in organisations:
                 organisations[_key(name)] = Organisation.objects.create(
                     name=name, slug=_unique_slug(name), kind=OrganisationKind.PARTNER, operator=operator)
-    del organisations[_key(operator.name)]
+    for key in operator_keys:
+        del organisations[key]
     return organisations
 
 
 def _places(reading: WorkbookReading, operator: Organisation,
             organisations: dict[str, Organisation]) -> dict[str, Place]:
     places = {}
+    operator_keys = _operator_keys(reading, operator)
     for row in reading.places:
         place = Place.objects.create(
             organisation=operator, name=row.name, address=row.address or "", owner_name=row.owner or "",
@@ -147,7 +156,7 @@ def _places(reading: WorkbookReading, operator: Organisation,
             vat_rate=row.vat_rate if row.vat_option else None,
         )
         for name, share in row.co_managers:
-            partner = operator if _key(name) == _key(operator.name) else organisations[_key(name)]
+            partner = operator if _key(name) in operator_keys else organisations[_key(name)]
             PlaceShare.objects.create(place=place, partner=partner, share=share)
         places[row.name] = place
     return places

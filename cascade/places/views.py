@@ -51,6 +51,7 @@ def dashboard(request, org_id: int):
     return render(request, "places/dashboard.html", {
         "organisation": organisation, "today": today, "rows": rows, "totals": totals,
         "month_invoices": month_invoices.select_related("customer")[:20],
+        "can_import": role_in(request.user, organisation.pk) in MANAGE_ROLES,
     })
 
 

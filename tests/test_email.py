@@ -1,0 +1,223 @@
+"""Invitations and password resets by e-mail, through a real SMTP server on loopback.
+
+Django's SMTP backend talks to an aiosmtpd server started for this module; the messages it
+receives are read as a person would: find the link, open it, follow the pages.
+"""
+
+import email
+import re
+import socket
+from email import policy
+from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from cascade.accounts.models import Invitation, Membership, Role
+from conftest import PASSWORD, login
+
+NEW_PASSWORD = "a river of cedar and chalk"
+DANA = "dana@tremplin.example.org"
+DANA_FORM = {"first_name": "Dana", "last_name": "Kerouac", "password": NEW_PASSWORD}
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it is sent."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def only(self, to: str) -> EmailMessage:
+        assert [rcpt for rcpt, _ in self.messages] == [[to]], self.messages
+        return self.messages[0][1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server, settings):
+    """Django sends through the loopback SMTP server (pytest-django's default is locmem)."""
+    controller, inbox = smtp_server
+    inbox.messages.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return inbox
+
+
+def _body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def _link_path(message: EmailMessage) -> str:
+    """The path of the one link in the message (the host is the site's, the path is ours)."""
+    links = re.findall(r"https?://\S+", _body(message))
+    assert len(links) == 1, _body(message)
+    return urlsplit(links[0]).path
+
+
+def _signs_in(email_address: str, password: str) -> bool:
+    """Signing in through the login page, as a person does."""
+    response = Client().post(reverse("login"), {"username": email_address, "password": password})
+    return response.status_code == 302 and response.url == reverse("home")
+
+
+# Invitations ---------------------------------------------------------------------------------
+
+
+def _invite(client, operator, django_capture_on_commit_callbacks, email_address=DANA,
+            role=Role.MANAGER):
+    # The invitation is sent once its transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(reverse("members", args=[operator.pk]),
+                           {"email": email_address, "role": role})
+
+
+def test_an_invited_person_joins_with_the_invited_role_and_signs_in(
+        alice_client, operator, inbox, django_capture_on_commit_callbacks):
+    response = _invite(alice_client, operator, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    assert response.url == reverse("members", args=[operator.pk])
+    message = inbox.only(DANA)
+    assert operator.name in message["Subject"]
+    assert operator.name in _body(message)
+    path = _link_path(message)
+    assert path.startswith("/invitation/")
+
+    visitor = Client()
+    page = visitor.get(path)
+    assert page.status_code == 200
+    assert DANA in page.content.decode()
+    joined = visitor.post(path, DANA_FORM, follow=True)
+
+    assert joined.status_code == 200
+    assert joined.redirect_chain[-1][0] == reverse("dashboard", args=[operator.pk])
+    dana = get_user_model().objects.get(email=DANA)
+    assert joined.context["user"] == dana
+    assert (dana.first_name, dana.last_name) == ("Dana", "Kerouac")
+    assert Membership.objects.get(user=dana, organisation=operator).role == Role.MANAGER
+    assert Invitation.objects.get(email=DANA).accepted_at is not None
+    assert _signs_in(DANA, NEW_PASSWORD)
+    assert not _signs_in(DANA, "not the password")
+
+
+def test_an_invitation_link_cannot_be_used_twice(alice_client, operator, inbox,
+                                                 django_capture_on_commit_callbacks):
+    _invite(alice_client, operator, django_capture_on_commit_callbacks, role=Role.VIEWER)
+    path = _link_path(inbox.only(DANA))
+    assert Client().post(path, DANA_FORM).status_code == 302
+
+    other = Client()
+    assert other.get(path).status_code == 404
+    assert other.post(path, DANA_FORM | {"password": "another long passphrase"}).status_code == 404
+    assert _signs_in(DANA, NEW_PASSWORD)
+    assert not _signs_in(DANA, "another long passphrase")
+    assert Membership.objects.filter(user__email=DANA).count() == 1
+
+
+def test_a_weak_password_is_refused_and_the_invitation_kept(alice_client, operator, inbox,
+                                                            django_capture_on_commit_callbacks):
+    _invite(alice_client, operator, django_capture_on_commit_callbacks)
+    path = _link_path(inbox.only(DANA))
+
+    response = Client().post(path, DANA_FORM | {"password": "password"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password"]
+    assert not get_user_model().objects.filter(email=DANA).exists()
+    assert Client().get(path).status_code == 200
+
+
+def test_inviting_a_member_again_sends_nothing(alice_client, operator, site, inbox,
+                                               django_capture_on_commit_callbacks):
+    response = _invite(alice_client, operator, django_capture_on_commit_callbacks,
+                       site["bob"].email)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    assert inbox.messages == []
+
+
+def test_an_invitation_to_an_existing_account_needs_its_password(
+        alice_client, operator, site, inbox, django_capture_on_commit_callbacks):
+    """The link alone does not open an account that already exists: its owner signs in first."""
+    charlie = site["charlie"]
+    _invite(alice_client, operator, django_capture_on_commit_callbacks, charlie.email, Role.VIEWER)
+    path = _link_path(inbox.only(charlie.email))
+
+    stranger = Client()
+    response = stranger.post(path, {"first_name": "Eve", "last_name": "Mallory",
+                                    "password": NEW_PASSWORD})
+
+    assert response.status_code == 302
+    assert urlsplit(response.url).path == reverse("login")
+    assert "_auth_user_id" not in stranger.session
+    assert not Membership.objects.filter(user=charlie, organisation=operator).exists()
+    assert not _signs_in(charlie.email, NEW_PASSWORD)
+
+    login(stranger, charlie)
+    assert stranger.post(path).status_code == 302
+    assert Membership.objects.get(user=charlie, organisation=operator).role == Role.VIEWER
+
+
+# Password reset ------------------------------------------------------------------------------
+
+
+def test_a_forgotten_password_is_reset_through_the_link_received(site, inbox):
+    alice = site["alice"]
+    visitor = Client()
+
+    response = visitor.post(reverse("password_reset"), {"email": alice.email})
+
+    assert response.status_code == 302
+    assert response.url == reverse("password_reset_done")
+    path = _link_path(inbox.only(alice.email))
+    form = visitor.get(path, follow=True)
+    assert form.status_code == 200
+    assert form.context["validlink"]
+    set_password_path = form.redirect_chain[-1][0]
+    done = visitor.post(set_password_path,
+                        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert done.url == reverse("password_reset_complete")
+
+    assert _signs_in(alice.email, NEW_PASSWORD)
+    assert not _signs_in(alice.email, PASSWORD)
+    # The link is spent.
+    again = Client().get(path, follow=True)
+    assert again.status_code == 200
+    assert not again.context["validlink"]
+
+
+def test_an_unknown_address_receives_nothing(site, inbox):
+    response = Client().post(reverse("password_reset"), {"email": "nobody@nowhere.example.org"})
+
+    # The same answer as for a known address: nobody learns who has an account.
+    assert response.status_code == 302
+    assert response.url == reverse("password_reset_done")
+    assert inbox.messages == []

@@ -1,0 +1,451 @@
+"""Importing the operator's workbook: by the service, by `cascade import_workbook`, and from the browser.
+
+All or nothing: a workbook with a fault reports every fault (sheet, row, column) and writes
+nothing; a clean one creates the places, resources, occupants and subscriptions it lists.
+The session's demo site already holds the demo workbook, so the tests that import it again
+either import it for a new operator organisation, or clear the demo first (rolled back at
+the end of the test).
+"""
+
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from cascade.accounts.models import AuditEvent, Membership, Organisation, OrganisationKind, Role
+from cascade.billing.models import BilledOutside, Invoice, InvoiceLine, NumberSequence
+from cascade.imports.services import import_workbook
+from cascade.places.models import Place, PlaceShare, Resource, ResourceChange, ResourceType, VatRegime
+from cascade.subscriptions.models import Subscription
+
+from conftest import ERRORS_EXPECTED, ERRORS_WORKBOOK, WORKBOOK, login
+
+ATELIERS = "Les Ateliers du Canal"
+VOLTAIRE = "École Voltaire"
+# What the demo workbook holds; pinned so that a change in the importer or the workbook shows.
+DEMO_COUNTS = {"places": 2, "resources": 127, "occupants": 96, "subscriptions": 172, "partners": 1,
+               "resource_types": 9}
+RESOURCE_TYPES = {"Atelier", "Bureau", "Casier", "Logement", "Open space", "Parking", "Poste",
+                  "Salle de réunion", "Stockage"}
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows of every model: what "nothing was written" is checked against."""
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+def _expected_faults() -> list[dict]:
+    return sorted(json.loads(ERRORS_EXPECTED.read_text(encoding="utf-8")), key=_fault_key)
+
+
+def _fault_key(fault: dict) -> tuple:
+    return fault["sheet"], fault["row"], fault["column"]
+
+
+def _fault_line(fault: dict) -> str:
+    return (f"{fault['sheet']}, row {fault['row']}, column «{fault['column']}»: {fault['problem']} "
+            f"(value: «{fault['value']}»)")
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    """`cascade import_workbook ARGS`: exit status, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_workbook", *args, stdout=out, stderr=err)
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def _held(reference: str, occupant: str, operator: Organisation | None = None) -> Subscription:
+    """The subscription of `occupant` on space `reference` of École Voltaire (rows 163–179)."""
+    subscriptions = Subscription.objects.filter(place__name=VOLTAIRE, subscriber__name=occupant,
+                                                versions__resources__reference=reference)
+    if operator is not None:
+        subscriptions = subscriptions.filter(organisation=operator)
+    return subscriptions.get()
+
+
+def _new_operator(name: str = "Nouvel Opérateur", slug: str = "nouvel-operateur") -> Organisation:
+    return Organisation.objects.create(name=name, slug=slug, kind=OrganisationKind.OPERATOR)
+
+
+def _clear_demo(operator: Organisation) -> None:
+    """Remove everything the demo import and billing created, keeping the operator and its members."""
+    InvoiceLine.objects.all().delete()
+    Invoice.objects.all().delete()
+    BilledOutside.objects.all().delete()
+    NumberSequence.objects.all().delete()
+    Subscription.objects.all().delete()  # versions and components cascade
+    ResourceChange.objects.all().delete()
+    # Sub-units protect their parent: delete leaves first.
+    while Resource.objects.exists():
+        Resource.objects.filter(children__isnull=True).delete()
+    PlaceShare.objects.all().delete()
+    Place.objects.all().delete()
+    ResourceType.objects.all().delete()
+    AuditEvent.objects.all().delete()
+    Organisation.objects.filter(operator=operator).delete()
+    assert Organisation.objects.filter(kind=OrganisationKind.OCCUPANT).count() == 0
+
+
+@pytest.fixture
+def empty_site(site):
+    """The demo operator with its members, without the demo's places, occupants and invoices."""
+    _clear_demo(site["operator"])
+    return site
+
+
+# The clean workbook --------------------------------------------------------------------------
+
+
+def test_clean_workbook_imports_for_a_new_operator(site):
+    operator = _new_operator()
+
+    report = import_workbook(str(WORKBOOK), operator=operator)
+
+    assert report.ok, report.faults
+    assert report.counts == DEMO_COUNTS
+    assert report.operator == operator
+    assert Place.objects.filter(organisation=operator).count() == 2
+    assert Resource.objects.filter(organisation=operator).count() == 127
+    assert Subscription.objects.filter(organisation=operator).count() == 172
+    assert Organisation.objects.filter(operator=operator, kind=OrganisationKind.OCCUPANT).count() == 96
+    partners = Organisation.objects.filter(operator=operator, kind=OrganisationKind.PARTNER)
+    assert list(partners.values_list("name", flat=True)) == ["Association Entraide Voltaire"]
+    types = ResourceType.objects.filter(organisation=operator)
+    assert set(types.values_list("name", flat=True)) == RESOURCE_TYPES
+    assert set(types.filter(rentable=False).values_list("name", flat=True)) == {"Salle de réunion"}
+    # The demo operator's own data is untouched.
+    assert Subscription.objects.filter(organisation=site["operator"]).count() == 172
+
+
+def test_clean_workbook_rows_become_places_and_subscriptions(site):
+    operator = _new_operator()
+
+    import_workbook(str(WORKBOOK), operator=operator)
+
+    ateliers = Place.objects.get(organisation=operator, name=ATELIERS)
+    voltaire = Place.objects.get(organisation=operator, name=VOLTAIRE)
+    assert (ateliers.vat_regime, ateliers.vat_rate) == (VatRegime.VAT, Decimal("20.00"))
+    assert (voltaire.vat_regime, voltaire.vat_rate) == (VatRegime.EXEMPT, None)
+    assert (voltaire.convention_start, voltaire.convention_end) == (date(2025, 9, 1), date(2026, 12, 31))
+    assert sorted((s.partner.name, s.share) for s in voltaire.shares.all()) == [
+        ("Association Entraide Voltaire", Decimal("40.00")), ("Nouvel Opérateur", Decimal("60.00"))]
+    assert voltaire.resources.count() == 16
+    preau = voltaire.resources.get(reference="PREAU")
+    assert (preau.type.name, preau.type.rentable, preau.surface) == ("Salle de réunion", False, Decimal("180.00"))
+
+    # Occupations row 164: La Forge Nomade, S02, 29/11/2025 → 14/03/2026, 496 + 93 a month, à échoir.
+    forge = _held("S02", "La Forge Nomade", operator)
+    version = forge.current_version
+    assert forge.place == voltaire
+    assert forge.deposit == Decimal("496.00")
+    assert forge.billing_from is None
+    assert (version.entry_date, version.exit_date) == (date(2025, 11, 29), date(2026, 3, 14))
+    assert (version.frequency, version.term) == ("monthly", "advance")
+    assert [r.reference for r in version.resources.all()] == ["S02"]
+    assert {c.kind: c.monthly_amount for c in version.components.all()} == {
+        "rent": Decimal("496.00"), "fluids": Decimal("93.00")}
+    # Row 179 has no fluids: one component only.
+    loge = Subscription.objects.get(organisation=operator, place=voltaire, versions__resources__reference="LOGE")
+    assert [(c.kind, c.monthly_amount) for c in loge.current_version.components.all()] == [
+        ("rent", Decimal("180.00"))]
+    # Without --billing-from, nothing is recorded as billed outside Cascade.
+    assert not BilledOutside.objects.filter(subscription__organisation=operator).exists()
+
+
+def test_dry_run_counts_and_writes_nothing(site):
+    operator = _new_operator()
+    before = _row_counts()
+
+    report = import_workbook(str(WORKBOOK), operator=operator, dry_run=True)
+
+    assert report.ok
+    assert report.counts == DEMO_COUNTS
+    assert _row_counts() == before
+
+
+def test_command_imports_the_workbook_and_prints_json(empty_site):
+    status, out, err = _run(str(WORKBOOK), "--json")
+
+    assert (status, err) == (0, "")
+    result = json.loads(out)
+    assert {k: result[k] for k in DEMO_COUNTS} == DEMO_COUNTS
+    assert result["faults"] == []
+    operator = empty_site["operator"]
+    # The operator is found again by its SIRET: alice and bob keep their roles on the new data.
+    assert Place.objects.filter(organisation=operator).count() == 2
+    assert Resource.objects.count() == 127
+    assert Subscription.objects.filter(organisation=operator).count() == 172
+    assert Organisation.objects.filter(operator=operator, kind=OrganisationKind.OCCUPANT).count() == 96
+    event = AuditEvent.objects.get(action="workbook.imported")
+    assert event.organisation == operator
+    assert event.data["subscriptions"] == 172
+
+
+def test_command_prints_what_it_created(empty_site):
+    status, out, err = _run(str(WORKBOOK))
+
+    assert (status, err) == (0, "")
+    assert out.strip() == ("created: 2 places, 127 resources, 96 occupants, 172 subscriptions, "
+                           "1 partners, 9 resource_types")
+
+
+def test_command_dry_run_writes_nothing(empty_site):
+    before = _row_counts()
+
+    status, out, err = _run(str(WORKBOOK), "--dry-run", "--json")
+
+    assert (status, err) == (0, "")
+    result = json.loads(out)
+    assert result["dry_run"] is True
+    assert {k: result[k] for k in DEMO_COUNTS} == DEMO_COUNTS
+    assert _row_counts() == before
+
+
+def test_importing_the_same_places_again_is_a_fault(site):
+    """The demo operator already holds both places: the whole import is refused."""
+    before = _row_counts()
+
+    status, out, err = _run(str(WORKBOOK))
+
+    assert status == 1
+    assert out == ""
+    assert "Lieux, row 4, column «Nom du lieu»: place already exists in Cascade (imported before?) " \
+           "(value: «Les Ateliers du Canal»)" in err
+    assert "Lieux, row 5, column «Nom du lieu»: place already exists in Cascade (imported before?) " \
+           "(value: «École Voltaire»)" in err
+    assert _row_counts() == before
+
+
+def test_command_rejects_a_missing_file_and_a_bad_date(site, tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_workbook", str(tmp_path / "absent.xlsx"))
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("import_workbook", str(WORKBOOK), "--billing-from", "31/12/2025")
+
+
+# The faulty workbook -------------------------------------------------------------------------
+
+
+def test_faulty_workbook_reports_every_fault_and_writes_nothing(site):
+    before = _row_counts()
+
+    report = import_workbook(str(ERRORS_WORKBOOK), billing_from=date(2026, 1, 1))
+
+    assert not report.ok
+    assert sorted((f.as_dict() for f in report.faults), key=_fault_key) == _expected_faults()
+    assert report.counts == {}
+    assert _row_counts() == before
+
+
+def test_faulty_workbook_on_an_empty_site_writes_nothing(empty_site):
+    """Even with no place in the way (nothing would clash), a fault stops the whole import."""
+    before = _row_counts()
+
+    report = import_workbook(str(ERRORS_WORKBOOK))
+
+    assert sorted((f.as_dict() for f in report.faults), key=_fault_key) == _expected_faults()
+    assert _row_counts() == before
+    assert not Place.objects.exists()
+
+
+def test_command_exits_1_with_every_fault_on_stderr(empty_site):
+    before = _row_counts()
+    expected = _expected_faults()
+
+    status, out, err = _run(str(ERRORS_WORKBOOK))
+
+    assert status == 1
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"{ERRORS_WORKBOOK}: 11 fault(s), nothing imported"
+    assert sorted(lines[1:]) == sorted(_fault_line(f) for f in expected)
+    assert _row_counts() == before
+
+
+def test_command_json_lists_the_faults(empty_site):
+    before = _row_counts()
+
+    status, out, err = _run(str(ERRORS_WORKBOOK), "--json", "--billing-from", "2026-01-01")
+
+    assert status == 1
+    result = json.loads(out)
+    assert sorted(result["faults"], key=_fault_key) == _expected_faults()
+    assert len(err.splitlines()) == 11
+    assert _row_counts() == before
+
+
+# Billing start -------------------------------------------------------------------------------
+
+
+def test_billing_from_records_earlier_periods_as_billed_outside(empty_site):
+    status, out, err = _run(str(WORKBOOK), "--billing-from", "2026-01-01", "--json")
+    assert (status, err) == (0, "")
+
+    forge = _held("S02", "La Forge Nomade")
+    assert forge.billing_from == date(2026, 1, 1)
+    # À échoir, entered 29/11/2025: November (2 days of 30) and December invoiced by hand.
+    assert list(forge.billed_outside.order_by("period_start", "component").values_list(
+        "period_start", "period_end", "component", "amount_excl_vat")) == [
+        (date(2025, 11, 1), date(2025, 12, 1), "fluids", Decimal("6.20")),  # 93 × 2/30
+        (date(2025, 11, 1), date(2025, 12, 1), "rent", Decimal("33.07")),  # 496 × 2/30 = 33.0666…
+        (date(2025, 12, 1), date(2026, 1, 1), "fluids", Decimal("93.00")),
+        (date(2025, 12, 1), date(2026, 1, 1), "rent", Decimal("496.00")),
+    ]
+    # À terme échu, entered 03/11/2025: November was invoiced on 01/12/2025, by hand; December
+    # is invoiced on 01/01/2026, not before the billing start, so by Cascade.
+    chantier = _held("S14", "Le Chantier du Canal")
+    assert list(chantier.billed_outside.order_by("component").values_list(
+        "period_start", "component", "amount_excl_vat")) == [
+        (date(2025, 11, 1), "fluids", Decimal("77.00")),  # 82.50 × 28/30
+        (date(2025, 11, 1), "rent", Decimal("554.40")),  # 594 × 28/30
+    ]
+    # Entered after the billing start: nothing billed outside.
+    alix = _held("S11", "Alix Haddad")
+    assert not alix.billed_outside.exists()
+
+    out = io.StringIO()
+    call_command("bill", "--until", "2026-01-01", "--json", stdout=out)
+
+    issued = json.loads(out.getvalue())["issued"]
+    assert issued == Invoice.objects.count() > 0
+    # Everything invoiced before 2026-01-01 was billed by hand: Cascade issues nothing earlier.
+    assert set(Invoice.objects.values_list("issue_date", flat=True)) == {date(2026, 1, 1)}
+    forge_invoice = Invoice.objects.get(subscription=forge)
+    assert (forge_invoice.period_start, forge_invoice.total_excl_vat, forge_invoice.total_incl_vat) == (
+        date(2026, 1, 1), Decimal("589.00"), Decimal("589.00"))
+    chantier_invoice = Invoice.objects.get(subscription=chantier)
+    assert (chantier_invoice.period_start, chantier_invoice.period_end) == (date(2025, 12, 1), date(2026, 1, 1))
+    assert chantier_invoice.total_excl_vat == Decimal("676.50")
+    assert chantier_invoice.number.startswith("F2026-")
+
+
+def test_without_billing_from_billing_starts_at_entry(empty_site):
+    assert _run(str(WORKBOOK), "--json")[0] == 0
+
+    call_command("bill", "--until", "2025-12-31", stdout=io.StringIO())
+
+    forge = _held("S02", "La Forge Nomade")
+    assert list(forge.invoices.order_by("issue_date").values_list("issue_date", "total_excl_vat")) == [
+        (date(2025, 11, 29), Decimal("39.27")),  # 33.07 + 6.20
+        (date(2025, 12, 1), Decimal("589.00")),
+    ]
+
+
+# From the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def uploads(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return tmp_path / "uploads"
+
+
+def _upload(client, org_id: int, path) -> str:
+    with path.open("rb") as f:
+        response = client.post(reverse("import_workbook", args=[org_id]), {"workbook": f})
+    assert response.status_code == 302
+    token = response.url.rstrip("/").rsplit("/", 1)[1]
+    assert response.url == reverse("import_review", args=[org_id, token])
+    return token
+
+
+def test_alice_uploads_reviews_and_confirms(client, site, uploads):
+    operator = _new_operator()
+    Membership.objects.create(user=site["alice"], organisation=operator, role=Role.ADMIN)
+    login(client, site["alice"])
+
+    assert client.get(reverse("import_workbook", args=[operator.pk])).status_code == 200
+    token = _upload(client, operator.pk, WORKBOOK)
+    assert (uploads / f"{token}.xlsx").exists()
+    before = _row_counts()
+
+    review = client.get(reverse("import_review", args=[operator.pk, token]))
+
+    assert review.status_code == 200
+    assert review.context["report"].ok
+    assert review.context["report"].counts == DEMO_COUNTS
+    assert "<li>172 subscriptions</li>" in review.content.decode()
+    assert _row_counts() == before  # reading the report writes nothing
+
+    confirm = client.post(reverse("import_review", args=[operator.pk, token]), {"billing_from": "2026-01-01"})
+
+    assert confirm.status_code == 302
+    assert confirm.url == reverse("dashboard", args=[operator.pk])
+    assert Place.objects.filter(organisation=operator).count() == 2
+    assert Subscription.objects.filter(organisation=operator, billing_from=date(2026, 1, 1)).count() == 172
+    forge = _held("S02", "La Forge Nomade", operator)
+    assert forge.billed_outside.count() == 4
+    event = AuditEvent.objects.get(organisation=operator, action="workbook.imported")
+    assert event.actor == site["alice"]
+    assert event.data["billing_from"] == "2026-01-01"
+    assert not (uploads / f"{token}.xlsx").exists()
+    # The upload is spent: going back to it asks for a new upload.
+    again = client.get(reverse("import_review", args=[operator.pk, token]))
+    assert again.status_code == 302
+    assert again.url == reverse("import_workbook", args=[operator.pk])
+
+
+def test_browser_report_lists_the_faults_and_confirming_writes_nothing(alice_client, site, uploads):
+    operator = site["operator"]
+    token = _upload(alice_client, operator.pk, ERRORS_WORKBOOK)
+    before = _row_counts()
+
+    review = alice_client.get(reverse("import_review", args=[operator.pk, token]))
+
+    assert review.status_code == 200
+    faults = [f.as_dict() for f in review.context["report"].faults]
+    assert sorted(faults, key=_fault_key) == _expected_faults()
+    assert "Association Inconnue au Bataillon" in review.content.decode()
+
+    confirm = alice_client.post(reverse("import_review", args=[operator.pk, token]),
+                                {"billing_from": "2026-01-01"})
+
+    assert confirm.status_code == 200
+    assert len(confirm.context["report"].faults) == 11
+    assert _row_counts() == before
+
+
+def test_bob_the_viewer_cannot_import(client, site, uploads):
+    operator = site["operator"]
+    login(client, site["bob"])
+    before = _row_counts()
+
+    assert client.get(reverse("import_workbook", args=[operator.pk])).status_code == 404
+    with WORKBOOK.open("rb") as f:
+        response = client.post(reverse("import_workbook", args=[operator.pk]), {"workbook": f})
+    assert response.status_code == 404
+    assert client.post(reverse("import_review", args=[operator.pk, "any-token"]),
+                       {"billing_from": "2026-01-01"}).status_code == 404
+    assert not uploads.exists()
+    assert _row_counts() == before
+
+
+def test_charlie_cannot_import_into_another_organisation(charlie_client, site, uploads):
+    operator = site["operator"]
+    assert charlie_client.get(reverse("import_workbook", args=[operator.pk])).status_code == 404
+    with WORKBOOK.open("rb") as f:
+        assert charlie_client.post(reverse("import_workbook", args=[operator.pk]),
+                                   {"workbook": f}).status_code == 404
+    assert not uploads.exists()
+
+
+def test_an_upload_is_bound_to_the_organisation_it_was_made_for(alice_client, site, uploads):
+    """A token of one organisation does not open in another one alice manages."""
+    other = _new_operator()
+    Membership.objects.create(user=site["alice"], organisation=other, role=Role.ADMIN)
+    token = _upload(alice_client, site["operator"].pk, WORKBOOK)
+    before = _row_counts()
+
+    response = alice_client.post(reverse("import_review", args=[other.pk, token]), {"billing_from": ""})
+
+    assert response.status_code == 302
+    assert response.url == reverse("import_workbook", args=[other.pk])
+    assert _row_counts() == before
