@@ -31,7 +31,7 @@ bench: install
 	$(BIN)/python scripts/bench.py
 
 lint: install
-	$(BIN)/python -m ruff check cascade tests || true
+	$(BIN)/python -m ruff check cascade tests scripts
 
 clean:
 	rm -rf var/*.sqlite3* var/media

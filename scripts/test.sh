@@ -23,6 +23,9 @@ psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connec
 PY
 }
 
+echo "== lint (ruff)"
+$BIN/python -m ruff check cascade tests scripts
+
 echo "== tests on SQLite"
 DATABASE_URL="sqlite:///$(pwd)/var/test-sqlite.sqlite3" $BIN/python -m pytest "$@"
 

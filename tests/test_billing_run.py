@@ -295,11 +295,11 @@ def test_each_operator_numbers_its_own_invoices(essai):
 # Changes after issue ------------------------------------------------------------------------
 
 
-def _leave_early(subscription: Subscription, exit: date) -> None:
-    """A second version of the same terms with an exit date, as an amendment would record it."""
+def _leave_early(subscription: Subscription, exit: date, entry: date | None = None) -> None:
+    """A second version of the same terms with new dates, as an amendment would record it."""
     v1 = subscription.current_version
     v2 = SubscriptionVersion.objects.create(subscription=subscription, number=2, effective_from=v1.effective_from,
-                                            entry_date=v1.entry_date, exit_date=exit,
+                                            entry_date=entry or v1.entry_date, exit_date=exit,
                                             frequency=v1.frequency, term=v1.term)
     v2.resources.set(v1.resources.all())
     SubscriptionComponent.objects.bulk_create(
@@ -325,8 +325,6 @@ def test_an_earlier_exit_inside_a_billed_period_is_credited(essai):
     assert bill("--until", "2026-03-31") == ZERO_RUN
 
 
-@pytest.mark.xfail(strict=True, reason="the engine only looks at periods inside the occupancy: a whole "
-                                       "period billed in advance after a new exit date is never credited")
 def test_a_whole_period_billed_after_an_earlier_exit_is_credited(essai):
     halle = essai.place("Halle Essai", vat=True)
     subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 3, 1), rent="310.00")
@@ -337,6 +335,29 @@ def test_a_whole_period_billed_after_an_earlier_exit_is_credited(essai):
     # March: 100.00 due against 310.00; April: nothing due against 310.00 billed in advance.
     assert bill("--until", "2026-04-30") == {
         "issued": 2, "total_excl_vat": "-520.00", "total_vat": "-104.00", "total_incl_vat": "-624.00"}
+    april = essai.invoices().get(kind=DocumentKind.CREDIT_NOTE, period_start=date(2026, 4, 1))
+    assert (april.number, april.total_incl_vat) == ("A2026-000002", Decimal("-372.00"))
+    assert _lines(april) == [
+        ("rent", "Redevance d'occupation — A1 — du 01/04/2026 au 30/04/2026 : période non occupée", 0, 30,
+         Decimal("-310.00"), Decimal("20.00"))]
+    assert bill("--until", "2026-04-30") == ZERO_RUN
+
+
+def test_a_period_billed_before_a_later_entry_is_credited(essai):
+    halle = essai.place("Halle Essai", vat=True)
+    subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 3, 1), rent="310.00")
+    assert bill("--until", "2026-04-01")["issued"] == 2
+
+    # The occupant finally came on 16/04 and stays until 30/04: March was never occupied.
+    _leave_early(subscription, date(2026, 4, 30), entry=date(2026, 4, 16))
+
+    # March: 310.00 billed, nothing due; April: 155.00 due (15/30) against 310.00.
+    assert bill("--until", "2026-04-30") == {
+        "issued": 2, "total_excl_vat": "-465.00", "total_vat": "-93.00", "total_incl_vat": "-558.00"}
+    march = essai.invoices().get(kind=DocumentKind.CREDIT_NOTE, period_start=date(2026, 3, 1))
+    assert (march.number, march.issue_date, march.total_excl_vat) == (
+        "A2026-000001", date(2026, 3, 1), Decimal("-310.00"))
+    assert bill("--until", "2026-04-30") == ZERO_RUN
 
 
 # Billing start after an import ---------------------------------------------------------------

@@ -22,7 +22,6 @@ from cascade.billing.models import BilledOutside, Invoice, InvoiceLine, NumberSe
 from cascade.imports.services import import_workbook
 from cascade.places.models import Place, PlaceShare, Resource, ResourceChange, ResourceType, VatRegime
 from cascade.subscriptions.models import Subscription
-
 from conftest import ERRORS_EXPECTED, ERRORS_WORKBOOK, WORKBOOK, login
 
 ATELIERS = "Les Ateliers du Canal"

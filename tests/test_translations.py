@@ -186,7 +186,7 @@ _TEMPLATE_CALL = re.compile(
 
 
 def _keys(name: str, args: list[str]) -> set[tuple[str | None, str]]:
-    roles = dict(zip(_PY_KEYWORDS[name], args))
+    roles = dict(zip(_PY_KEYWORDS[name], args, strict=False))  # trailing args unnamed
     keys = {(roles.get("c"), roles["s"])} if "s" in roles else set()
     return keys
 

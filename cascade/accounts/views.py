@@ -12,7 +12,7 @@ from .forms import AcceptInvitationForm, EmailAuthenticationForm, InvitationForm
 from .models import ADMIN_ROLES, Invitation, Membership, OrganisationKind
 from .tenancy import managed_organisation_or_404, organisation_ids
 
-__all__ = ["EmailAuthenticationForm", "home", "members", "accept_invitation"]
+__all__ = ["EmailAuthenticationForm", "accept_invitation", "home", "members"]
 
 
 @login_required

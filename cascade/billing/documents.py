@@ -43,9 +43,7 @@ def invoice_data(invoice: Invoice) -> dict:
         "total_vat": f"{invoice.total_vat:.2f}",
         "total_incl_vat": f"{invoice.total_incl_vat:.2f}",
         "vat_mention": invoice.vat_mention or None,
-        "payment_terms": f"À régler au plus tard le {format_date_fr(invoice.due_date)}"
-                         + (f", par virement sur l'IBAN {invoice.seller.get('iban')}" if invoice.seller.get("iban") else "")
-                         + ".",
+        "payment_terms": _payment_terms(invoice),
         "late_penalty": LATE_PENALTY,
         "recovery_fee": RECOVERY_FEE,
     }
@@ -62,3 +60,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     tmp.write_bytes(pdf)
     tmp.replace(path)
     return pdf
+
+
+def _payment_terms(invoice: Invoice) -> str:
+    iban = invoice.seller.get("iban")
+    by_transfer = f", par virement sur l'IBAN {iban}" if iban else ""
+    return f"À régler au plus tard le {format_date_fr(invoice.due_date)}{by_transfer}."

@@ -17,7 +17,7 @@ from cascade.subscriptions.models import COMPONENT_LABELS, Subscription, Subscri
 
 from .formatting import format_date_fr
 from .models import BilledOutside, InvoiceLine
-from .periods import Period, invoice_date, months_in, periods_between
+from .periods import Period, invoice_date, months_in, period_containing, periods_between
 from .prorata import prorate
 
 ZERO = Decimal("0.00")
@@ -99,30 +99,59 @@ def due_lines(subscription: Subscription, period: Period) -> list[DueLine]:
     return sorted(lines, key=lambda line: line.component != "rent")
 
 
-def billed_amounts(subscription_ids: list[int] | None = None,
-                   period_start: date | None = None) -> dict[tuple[int, date, str], Decimal]:
-    """What was already billed, by (subscription, period start, component)."""
-    billed: dict[tuple[int, date, str], Decimal] = defaultdict(lambda: ZERO)
-    for model, amount_field in ((InvoiceLine, "amount_excl_vat"), (BilledOutside, "amount_excl_vat")):
+@dataclass
+class Billed:
+    """What was already billed, by subscription, period start and component."""
+
+    amounts: dict[tuple[int, date, str], Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    components: dict[int, dict[date, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+
+    def add(self, subscription_id: int, period_start: date, component: str, amount: Decimal) -> None:
+        self.amounts[(subscription_id, period_start, component)] += amount
+        self.components[subscription_id][period_start].add(component)
+
+    def amount(self, subscription_id: int, period_start: date, component: str) -> Decimal:
+        return self.amounts.get((subscription_id, period_start, component), ZERO)
+
+    def period_starts(self, subscription_id: int) -> list[date]:
+        return list(self.components.get(subscription_id, {}))
+
+    def components_of(self, subscription_id: int, period_start: date) -> set[str]:
+        return self.components.get(subscription_id, {}).get(period_start, set())
+
+
+def billed_amounts(subscription_ids: list[int] | None = None, period_start: date | None = None) -> Billed:
+    """What was already billed: issued lines and periods billed outside Cascade."""
+    billed = Billed()
+    for model in (InvoiceLine, BilledOutside):
         rows = model.objects.all()
         if subscription_ids is not None:
             rows = rows.filter(subscription_id__in=subscription_ids)
         if period_start is not None:
             rows = rows.filter(period_start=period_start)
-        for row in rows.values("subscription_id", "period_start", "component").annotate(total=Sum(amount_field)):
-            billed[(row["subscription_id"], row["period_start"], row["component"])] += row["total"]
+        for row in rows.values("subscription_id", "period_start", "component").annotate(
+                total=Sum("amount_excl_vat")):
+            billed.add(row["subscription_id"], row["period_start"], row["component"], row["total"])
     return billed
 
 
 def plan_subscription(subscription: Subscription, until: date,
-                      billed: dict[tuple[int, date, str], Decimal]) -> list[PlannedInvoice]:
-    occupied = occupancy(subscription)
-    if occupied is None:
-        return []
+                      billed: Billed) -> list[PlannedInvoice]:
+    """The periods of the occupancy, and any period billed outside it since (an exit moved
+    earlier, an entry moved later): each is planned as due minus billed."""
     version = subscription.current_version
+    if version is None:
+        return []
+    occupied = occupancy(subscription)
+    periods = {period_containing(version.frequency, start) for start in billed.period_starts(subscription.pk)}
+    if occupied is not None:
+        periods.update(periods_between(version.frequency, occupied.start, occupied.end))
     plans = []
-    for period in periods_between(version.frequency, occupied.start, occupied.end):
-        when = invoice_date(period, version.term, version.entry_date)
+    for period in sorted(periods, key=lambda p: p.start):
+        # A period wholly before the entry is dated as if the occupancy had begun with it.
+        entry = version.entry_date if version.entry_date < period.end else period.start
+        when = invoice_date(period, version.term, entry)
         if when > until:
             break
         planned = plan_period(subscription, period, when, billed)
@@ -132,15 +161,26 @@ def plan_subscription(subscription: Subscription, until: date,
 
 
 def plan_period(subscription: Subscription, period: Period, when: date,
-                billed: dict[tuple[int, date, str], Decimal]) -> PlannedInvoice:
+                billed: Billed) -> PlannedInvoice:
     """Due minus billed for one period: the lines still to invoice (none when all is billed)."""
     planned = PlannedInvoice(subscription, period, when)
-    for line in due_lines(subscription, period):
-        difference = line.amount - billed[(subscription.pk, period.start, line.component)]
+    due = {line.component: line for line in due_lines(subscription, period)}
+    gone = sorted(billed.components_of(subscription.pk, period.start) - set(due))
+    for component in [*due, *gone]:
+        line = due.get(component) or _nothing_due(subscription, period, component)
+        difference = line.amount - billed.amount(subscription.pk, period.start, component)
         if difference:
-            planned.lines.append(DueLine(line.component, line.label, period, line.days, difference,
+            planned.lines.append(DueLine(component, line.label, period, line.days, difference,
                                          line.vat_rate))
     return planned
+
+
+def _nothing_due(subscription: Subscription, period: Period, component: str) -> DueLine:
+    """The line of a component billed for a period that is no longer occupied."""
+    references = ", ".join(sorted(r.reference for r in subscription.current_version.resources.all()))
+    label = (f"{COMPONENT_LABELS[component]} — {references} — du {format_date_fr(period.start)} au "
+             f"{format_date_fr(period.last_day)} : période non occupée")
+    return DueLine(component, label, period, 0, ZERO, subscription.place.invoice_vat_rate)
 
 
 def subscriptions_to_bill(organisation_id: int | None = None):

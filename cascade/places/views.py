@@ -96,7 +96,8 @@ def resource_detail(request, resource_id: int, split_form=None, merge_form=None)
     versions = resource.subscription_versions.select_related("subscription__subscriber").order_by("entry_date")
     return render(request, "places/resource_detail.html", {
         "resource": resource, "versions": versions, "children": resource.children.order_by("reference"),
-        "became": resource.became.prefetch_related("results"), "came_from": resource.came_from.prefetch_related("sources"),
+        "became": resource.became.prefetch_related("results"),
+        "came_from": resource.came_from.prefetch_related("sources"),
         "today": timezone.localdate(), "can_change": can_change,
         "split_form": split_form or SplitForm(), "merge_form": merge_form or MergeForm(resource=resource),
     })
