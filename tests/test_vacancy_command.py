@@ -135,6 +135,28 @@ def test_hand_made_place_cost_covers_the_whole_month(halle):
                                      "vacancy_cost_month": "521.45"}
 
 
+def test_nothing_is_vacant_outside_the_owners_convention(halle):
+    halle.convention_start, halle.convention_end = date(2026, 1, 10), date(2026, 11, 20)
+    halle.save()
+
+    # Before and after the convention the place is not lent: nothing counts, nothing is lost.
+    for day in ("2025-12-15", "2026-12-01", "2027-03-01"):
+        _, places = vacancy(day)
+        assert places["Halle Essai"] == {"place": "Halle Essai", "resources": 0, "occupied": 0,
+                                         "vacancy_rate_count": 0.0, "vacancy_rate_surface": 0.0,
+                                         "vacancy_cost_month": "0.00"}, day
+    # January: B1 (200 €), B3 (400 €) and C1 (15 €) empty from 10/01 only (22 days of 31);
+    # B2 is held. 615 × 22/31 = 436.451… → 436.45.
+    _, places = vacancy("2026-01-10")
+    assert places["Halle Essai"]["vacancy_cost_month"] == "436.45"
+    # November: B2 and C1 empty 01–20 (20 days of 30): 315 × 20/30 = 210.00, the day after the
+    # convention included, when nothing counts any more.
+    for day in ("2026-11-20", "2026-11-21"):
+        _, places = vacancy(day)
+        assert places["Halle Essai"]["vacancy_cost_month"] == "210.00"
+    assert places["Halle Essai"]["resources"] == 0
+
+
 def test_a_place_without_surfaces_has_no_surface_rate(halle):
     place = Place.objects.create(organisation=halle.organisation, name="Consigne", convention_start=date(2026, 1, 1),
                                  convention_end=date(2026, 12, 31), vat_regime=VatRegime.EXEMPT)
@@ -152,3 +174,15 @@ def test_a_place_without_surfaces_has_no_surface_rate(halle):
 def test_bad_date_is_refused(db):
     with pytest.raises(CommandError, match="not a date"):
         call_command("vacancy", "--on", "15/03/2026")
+
+
+def test_place_page_costs_the_months_of_the_convention(site, alice_client):
+    voltaire = Place.objects.get(organisation=site["operator"], name=VOLTAIRE)
+
+    response = alice_client.get(f"/places/{voltaire.pk}/", {"on": "2026-03-15"})
+
+    # Convention 01/09/2025 – 31/12/2026: sixteen months, September 2025 to December 2026.
+    months = [month for month, _cost in response.context["costs"]]
+    assert (months[0], months[-1], len(months)) == (date(2025, 9, 1), date(2026, 12, 1), 16)
+    assert response.context["cost_total"] == sum(cost for _m, cost in response.context["costs"])
+    assert dict(response.context["costs"])[date(2026, 3, 1)] == Decimal("1140.00")

@@ -9,14 +9,17 @@ from .models import Place
 
 
 def spaces_and_occupancies(place: Place) -> tuple[list[vacancy.Space], list[vacancy.Occupancy]]:
-    resources = list(place.resources.select_related("type"))
+    """The place's spaces, valid only while the owner's convention lends the place (a space
+    cannot be vacant, nor its vacancy cost anything, before or after it), and their occupancies."""
+    lent_from, lent_until = place.convention_start, place.convention_end + timedelta(days=1)
     spaces = [
         vacancy.Space(
-            id=r.pk, reference=r.reference, surface=r.surface, valid_from=r.valid_from,
-            valid_until=r.valid_end_exclusive, rentable=r.type.rentable, parent_id=r.parent_id,
-            monthly_reference_price=r.monthly_reference_price,
+            id=r.pk, reference=r.reference, surface=r.surface,
+            valid_from=max(r.valid_from or lent_from, lent_from),
+            valid_until=min(r.valid_end_exclusive or lent_until, lent_until),
+            rentable=r.type.rentable, parent_id=r.parent_id, monthly_reference_price=r.monthly_reference_price,
         )
-        for r in resources
+        for r in place.resources.select_related("type")
     ]
     occupancies = []
     subscriptions = Subscription.objects.filter(place=place).select_related("subscriber").prefetch_related(

@@ -66,8 +66,8 @@ def place_detail(request, place_id: int):
     for occ in occupancies:
         by_space.setdefault(occ.space_id, []).append(occ)
     holders = {occ.space_id: occ.label for occ in occupancies if occ.start <= day < occ.end}
-    start = place.convention_start.replace(day=1)
-    end = (place.convention_end + timedelta(days=32)).replace(day=1)
+    start = vacancy.month_bounds(place.convention_start)[0]
+    end = vacancy.month_bounds(place.convention_end)[1]
     counted = {s.id for s in spaces if s.rentable} - {s.parent_id for s in spaces}
     rows = [
         timeline.TimelineRow(
