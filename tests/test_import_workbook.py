@@ -269,6 +269,29 @@ def test_command_exits_1_with_every_fault_on_stderr(empty_site):
     assert _row_counts() == before
 
 
+def test_command_notes_places_already_imported_beside_the_faults(site):
+    status, out, err = _run(str(ERRORS_WORKBOOK))
+
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == f"{ERRORS_WORKBOOK}: 11 fault(s), nothing imported"
+    assert lines[-2:] == [
+        "note: place already exists in Cascade (imported before?): Les Ateliers du Canal (Lieux, row 4)",
+        "note: place already exists in Cascade (imported before?): École Voltaire (Lieux, row 5)"]
+
+
+def test_command_reports_a_file_that_is_not_a_workbook(empty_site, tmp_path):
+    not_xlsx = tmp_path / "classeur.xlsx"
+    not_xlsx.write_text("Nom;Surface\nA-101;25\n", encoding="utf-8")
+
+    status, out, err = _run(str(not_xlsx), "--json")
+
+    assert status == 1
+    assert json.loads(out)["faults"] == [{"sheet": "", "row": 0, "column": "", "value": "",
+                                          "problem": "file that is not an Excel workbook (.xlsx)"}]
+    assert err.splitlines() == ["workbook: file that is not an Excel workbook (.xlsx)"]
+
+
 def test_command_json_lists_the_faults(empty_site):
     before = _row_counts()
 
@@ -371,7 +394,7 @@ def test_alice_uploads_reviews_and_confirms(client, site, uploads):
     assert review.status_code == 200
     assert review.context["report"].ok
     assert review.context["report"].counts == DEMO_COUNTS
-    assert "<li>172 subscriptions</li>" in review.content.decode()
+    assert "<li>172 occupations</li>" in review.content.decode()  # counts in French
     assert _row_counts() == before  # reading the report writes nothing
 
     confirm = client.post(reverse("import_review", args=[operator.pk, token]), {"billing_from": "2026-01-01"})
@@ -402,13 +425,21 @@ def test_browser_report_lists_the_faults_and_confirming_writes_nothing(alice_cli
     assert review.status_code == 200
     faults = [f.as_dict() for f in review.context["report"].faults]
     assert sorted(faults, key=_fault_key) == _expected_faults()
-    assert "Association Inconnue au Bataillon" in review.content.decode()
+    html = review.content.decode()
+    assert "Association Inconnue au Bataillon" in html
+    # The report speaks French: the problems are translated, the values and columns are the sheet's.
+    assert ("<td>Occupations</td><td>7</td><td>Date d&#x27;entrée</td><td>31/02/2026</td>"
+            "<td>date inexistante</td>") in html
+    # The places of the workbook are already in Cascade: said now, not after the corrections.
+    assert "Les Ateliers du Canal (Lieux, ligne 4), École Voltaire (Lieux, ligne 5)." in html
+    # Nothing can be confirmed from a faulty workbook, and it is not kept (it holds IBANs).
+    assert not (uploads / f"{token}.xlsx").exists()
 
     confirm = alice_client.post(reverse("import_review", args=[operator.pk, token]),
                                 {"billing_from": "2026-01-01"})
 
-    assert confirm.status_code == 200
-    assert len(confirm.context["report"].faults) == 11
+    assert confirm.status_code == 302
+    assert confirm.url == reverse("import_workbook", args=[operator.pk])
     assert _row_counts() == before
 
 

@@ -25,7 +25,25 @@ from stdnum.eu import at_02, vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.fr import siret as stdnum_siret
 
-REQUIRED = "required value missing"
+
+def _(message: str) -> str:
+    """Marks a problem text for the French catalogue (makemessages extracts `_("…")`).
+
+    The texts stay English here, in the command's output and in its JSON; the import report
+    page translates them (`Fault.translated`). This module imports nothing from Django.
+    """
+    return message
+
+
+REQUIRED = _("required value missing")
+# A full sentence per noun, so that each can be translated whole.
+NOT_A_NUMBER = {
+    "amount": _("amount that is not a number"), "share": _("share that is not a number"),
+    "rate": _("rate that is not a number"), "surface": _("surface that is not a number"),
+    "capacity": _("capacity that is not a number"), "value": _("value that is not a number"),
+}
+NOT_A_WHOLE_NUMBER = {"capacity": _("capacity that is not a whole number"),
+                      "value": _("value that is not a whole number")}
 
 # Spaces that spreadsheets (and French number formats) put inside values.
 _SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
@@ -95,7 +113,7 @@ def decimal_fr(v: object, *, noun: str = "amount") -> Decimal:
     Floats go through str() (never float arithmetic) and are trimmed to the 15 significant
     digits a spreadsheet keeps. A single '.' with no ',' is read as a decimal point.
     """
-    problem = f"{noun} that is not a number"
+    problem = NOT_A_NUMBER[noun]
     if isinstance(v, bool):
         raise CellError(problem)
     if isinstance(v, int):
@@ -139,7 +157,7 @@ def integer(v: object, *, noun: str = "value") -> int:
     """A whole number ('12', 12, 12.0, '12,0')."""
     number = decimal_fr(v, noun=noun)
     if number != number.to_integral_value():
-        raise CellError(f"{noun} that is not a whole number")
+        raise CellError(NOT_A_WHOLE_NUMBER[noun])
     return int(number)
 
 
@@ -153,18 +171,18 @@ def date_fr(v: object) -> date:
     if isinstance(v, date):
         return v
     if not isinstance(v, str):
-        raise CellError(REQUIRED if v is None else "value that is not a date")
+        raise CellError(REQUIRED if v is None else _("value that is not a date"))
     raw = _required_text(v)
     if m := _ISO.fullmatch(raw):
         year, month, day = (int(g) for g in m.groups())
     elif m := _DAY_FIRST.fullmatch(raw):
         day, month, year = (int(g) for g in m.groups())
     else:
-        raise CellError("value that is not a date")
+        raise CellError(_("value that is not a date"))
     try:
         return date(year, month, day)
     except ValueError:
-        raise CellError("date that does not exist") from None
+        raise CellError(_("date that does not exist")) from None
 
 
 def yes_no(v: object) -> bool:
@@ -179,14 +197,14 @@ def yes_no(v: object) -> bool:
         return True
     if word in _NO:
         return False
-    raise CellError("value that is neither yes nor no")
+    raise CellError(_("value that is neither yes nor no"))
 
 
 def reference(v: object) -> str:
     """A space reference, stripped and upper-cased: ' a-os1-p07 ' -> 'A-OS1-P07'."""
     ref = _required_text(v).upper()
     if not _REFERENCE.fullmatch(ref):
-        raise CellError("malformed space reference")
+        raise CellError(_("malformed space reference"))
     return ref
 
 
@@ -197,7 +215,7 @@ def reference_list(v: object) -> tuple[str, ...]:
     if not refs:
         raise CellError(REQUIRED)
     if len(set(refs)) != len(refs):
-        raise CellError("space reference repeated in the cell")
+        raise CellError(_("space reference repeated in the cell"))
     return refs
 
 
@@ -207,13 +225,13 @@ def siret(v: object) -> str:
     raw = str(v).zfill(14) if isinstance(v, int) and not isinstance(v, bool) else v
     digits = _SPACES.sub("", _required_text(raw))
     if not (digits.isdigit() and len(digits) == 14):
-        raise CellError("SIRET that is not 14 digits")
+        raise CellError(_("SIRET that is not 14 digits"))
     try:
         return stdnum_siret.validate(digits)
     except InvalidChecksum:
-        raise CellError("SIRET with a wrong check digit") from None
+        raise CellError(_("SIRET with a wrong check digit")) from None
     except ValidationError:
-        raise CellError("malformed SIRET") from None
+        raise CellError(_("malformed SIRET")) from None
 
 
 def iban(v: object) -> str:
@@ -222,15 +240,15 @@ def iban(v: object) -> str:
     try:
         return IBAN(raw, validate_bban=True).compact
     except InvalidChecksumDigits:
-        raise CellError("IBAN with a wrong checksum") from None
+        raise CellError(_("IBAN with a wrong checksum")) from None
     except InvalidBBANChecksum:
-        raise CellError("IBAN with a wrong bank account key") from None
+        raise CellError(_("IBAN with a wrong bank account key")) from None
     except InvalidLength:
-        raise CellError("IBAN with a wrong length") from None
+        raise CellError(_("IBAN with a wrong length")) from None
     except InvalidCountryCode:
-        raise CellError("IBAN with an unknown country code") from None
+        raise CellError(_("IBAN with an unknown country code")) from None
     except SchwiftyException:
-        raise CellError("malformed IBAN") from None
+        raise CellError(_("malformed IBAN")) from None
 
 
 def vat_number(v: object) -> str:
@@ -238,9 +256,9 @@ def vat_number(v: object) -> str:
     try:
         return vat.validate(_required_text(v))
     except InvalidChecksum:
-        raise CellError("VAT number with a wrong check digit") from None
+        raise CellError(_("VAT number with a wrong check digit")) from None
     except ValidationError:
-        raise CellError("malformed VAT number") from None
+        raise CellError(_("malformed VAT number")) from None
 
 
 def creditor_id(v: object) -> str:
@@ -248,17 +266,17 @@ def creditor_id(v: object) -> str:
     try:
         return at_02.validate(_required_text(v))
     except InvalidChecksum:
-        raise CellError("ICS with a wrong check digit") from None
+        raise CellError(_("ICS with a wrong check digit")) from None
     except ValidationError:
-        raise CellError("malformed ICS") from None
+        raise CellError(_("malformed ICS")) from None
 
 
 def email(v: object) -> str:
     """An e-mail address, checked pragmatically (one '@', a dotted domain, no spaces)."""
     address = _required_text(v)
     if not _EMAIL.fullmatch(address):
-        raise CellError("malformed e-mail address")
-    local, _, domain = address.rpartition("@")
+        raise CellError(_("malformed e-mail address"))
+    local, _at, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
@@ -275,16 +293,16 @@ def percent_shares(v: object) -> list[tuple[str, Decimal]]:
     for part in parts:
         m = _SHARE.fullmatch(part)
         if not m:
-            raise CellError("share without a percentage, as in 'Name (60 %)'")
+            raise CellError(_("share without a percentage, as in 'Name (60 %)'"))
         share = decimal_fr(m["share"], noun="share")
         if not Decimal(0) < share <= Decimal(100):
-            raise CellError("share outside 0 to 100 %")
+            raise CellError(_("share outside 0 to 100 %"))
         shares.append((m["name"].strip(), share))
-    names = [name.casefold() for name, _ in shares]
+    names = [name.casefold() for name, _share in shares]
     if len(set(names)) != len(names):
-        raise CellError("organisation named twice in the shares")
-    if sum(share for _, share in shares) != Decimal(100):
-        raise CellError("shares that do not add up to 100 %")
+        raise CellError(_("organisation named twice in the shares"))
+    if sum(share for _name, share in shares) != Decimal(100):
+        raise CellError(_("shares that do not add up to 100 %"))
     return shares
 
 

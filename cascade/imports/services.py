@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext_noop
 
 from cascade.accounts.audit import record
 from cascade.accounts.models import Organisation, OrganisationKind
@@ -32,13 +33,16 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     operator: Organisation | None = None
     dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+    clashes: list[Fault] = field(default_factory=list)  # the notes, as faults the interface translates
 
     @property
     def ok(self) -> bool:
         return not self.faults
 
     def as_dict(self) -> dict:
-        return {**self.counts, "dry_run": self.dry_run, "faults": [f.as_dict() for f in self.faults]}
+        notes = {"notes": self.notes} if self.notes else {}
+        return {**self.counts, "dry_run": self.dry_run, "faults": [f.as_dict() for f in self.faults], **notes}
 
 
 class _Rollback(Exception):
@@ -50,30 +54,44 @@ def import_workbook(source: str | BinaryIO, *, billing_from: date | None = None,
     """Import the workbook; on any fault nothing is written and the faults are returned."""
     reading = read_workbook(source)
     report = ImportReport(faults=list(reading.faults), dry_run=dry_run)
+    clashes = _already_imported(reading, operator)
+    if report.faults:
+        # The faults are the workbook's own; a clash with the database is told beside them,
+        # so that correcting the sheets does not reveal it only on the next try.
+        report.notes = [f"{f.problem}: {f.value} (Lieux, row {f.row})" for f in clashes]
+        report.clashes = clashes
+        return report
+    report.faults = clashes
     if report.faults:
         return report
     try:
         with transaction.atomic():
             _import(reading, report, billing_from, operator, acting_user)
-            if report.faults or dry_run:
+            if dry_run:
                 raise _Rollback
     except _Rollback:
         pass
     return report
 
 
+def _already_imported(reading: WorkbookReading, operator: Organisation | None) -> list[Fault]:
+    """Places of the workbook that the operator already has in Cascade."""
+    if operator is None:
+        if reading.operator is None:
+            return []
+        operator = Organisation.objects.filter(kind=OrganisationKind.OPERATOR, siret=reading.operator.siret).first()
+        if operator is None:
+            return []
+    existing = {_key(name) for name in Place.objects.filter(organisation=operator).values_list("name", flat=True)}
+    return [Fault.of("Lieux", row.row, "Nom du lieu", row.name,
+                     gettext_noop("place already exists in Cascade (imported before?)"))
+            for row in reading.places if _key(row.name) in existing]
+
+
 def _import(reading: WorkbookReading, report: ImportReport, billing_from: date | None,
             operator: Organisation | None, acting_user) -> None:
     operator = operator or _operator(reading)
     report.operator = operator
-    existing = set(Place.objects.filter(organisation=operator).values_list("name", flat=True))
-    for row in reading.places:
-        if row.name in existing:
-            report.faults.append(Fault("Lieux", row.row, "Nom du lieu", row.name,
-                                       "place already exists in Cascade (imported before?)"))
-    if report.faults:
-        return
-
     organisations = _occupants(reading, operator)
     places = _places(reading, operator, organisations)
     resources = _resources(reading, operator, places)

@@ -1,6 +1,7 @@
 """The workbook import from the browser: upload, read the report, choose the billing start, confirm."""
 
 import secrets
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cascade.accounts.models import MANAGE_ROLES
 from cascade.accounts.tenancy import managed_organisation_or_404
@@ -15,9 +17,25 @@ from cascade.accounts.tenancy import managed_organisation_or_404
 from .forms import ConfirmForm, UploadForm
 from .services import import_workbook
 
+UPLOAD_LIFETIME_SECONDS = 24 * 3600
+COUNT_LABELS = {
+    "places": gettext_lazy("places"), "resources": gettext_lazy("resources"),
+    "occupants": gettext_lazy("occupants"), "subscriptions": gettext_lazy("subscriptions"),
+    "partners": gettext_lazy("partner organisations"), "resource_types": gettext_lazy("resource types"),
+}
+
 
 def _upload_path(token: str) -> Path:
     return Path(settings.VAR_DIR) / "uploads" / f"{token}.xlsx"
+
+
+def _forget_old_uploads() -> None:
+    """Workbooks hold personal data (IBANs, e-mails): one left unconfirmed goes after a day."""
+    folder = Path(settings.VAR_DIR) / "uploads"
+    limit = time.time() - UPLOAD_LIFETIME_SECONDS
+    for old in folder.glob("*.xlsx") if folder.is_dir() else ():
+        if old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
 
 
 @login_required
@@ -25,6 +43,7 @@ def upload(request, org_id: int):
     organisation = managed_organisation_or_404(request.user, org_id, MANAGE_ROLES)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        _forget_old_uploads()
         token = secrets.token_urlsafe(16)
         path = _upload_path(token)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +74,13 @@ def review(request, org_id: int, token: str):
         messages.success(request, _("Workbook imported: %(places)s places, %(resources)s resources, "
                                     "%(occupants)s occupants, %(subscriptions)s subscriptions.") % report.counts)
         return redirect("dashboard", org_id=org_id)
+    if report.faults:
+        # Nothing can be confirmed: the operator corrects the workbook and uploads it again.
+        path.unlink(missing_ok=True)
+        del request.session[f"import:{token}"]
     return render(request, "imports/review.html", {
         "organisation": organisation, "report": report, "form": form, "name": upload_info["name"],
+        "faults": [(f, f.translated(_)) for f in report.faults],
+        "clashes": [(f, f.translated(_)) for f in report.clashes],
+        "counts": [(COUNT_LABELS.get(what, what), n) for what, n in report.counts.items()],
     })

@@ -24,7 +24,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from cascade.imports import cells
-from cascade.imports.cells import CellError
+from cascade.imports.cells import CellError, _
 
 T = TypeVar("T")
 Frequency = Literal["monthly", "quarterly"]
@@ -53,7 +53,19 @@ class Fault:
     row: int
     column: str
     value: str
-    problem: str
+    problem: str  # in English, as the command prints it and its JSON gives it
+    template: str = field(default="", compare=False)  # `problem` before its values were put in
+    params: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, sheet: str, row: int, column: str, value: str, problem: str, /, **params: object) -> Fault:
+        return cls(sheet, row, column, value, problem % params if params else problem, problem,
+                   tuple(params.items()))
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The problem in the interface's language, `gettext` being its translation function."""
+        text = gettext(self.template or self.problem)
+        return text % dict(self.params) if self.params else text
 
     def as_dict(self) -> dict[str, str | int]:
         return {
@@ -239,14 +251,14 @@ def read_workbook(source: str | Path | BinaryIO) -> WorkbookReading:
             warnings.simplefilter("ignore", UserWarning)
             book = openpyxl.load_workbook(source, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError):
-        return WorkbookReading([Fault("", 0, "", "", "file that is not an Excel workbook (.xlsx)")])
+        return WorkbookReading([Fault.of("", 0, "", "", _("file that is not an Excel workbook (.xlsx)"))])
     faults: list[Fault] = []
     sheets = {cells.normalise(name): book[name] for name in book.sheetnames}
     tables: dict[str, _Table | None] = {}
     for name in SHEETS:
         sheet = sheets.get(cells.normalise(name))
         if sheet is None:
-            faults.append(Fault(name, 0, "", "", "required sheet missing"))
+            faults.append(Fault.of(name, 0, "", "", _("required sheet missing")))
             tables[name] = None
         else:
             tables[name] = _Table.read(sheet.title, sheet.iter_rows(values_only=True))
@@ -315,7 +327,7 @@ class _Table:
             if len(found) > best[0]:
                 best = (len(found), number)
         if best[0] < 2:
-            self.fault(0, "", "", "header row not found")
+            self.fault(0, "", "", _("header row not found"))
             return
         self.header_row = best[1]
         for index, value in enumerate(lines[self.header_row - 1][1]):
@@ -324,20 +336,20 @@ class _Table:
                 continue
             written = cells.text(value) or ""
             if key in self.positions:
-                self.fault(self.header_row, written, "", "column appears twice")
+                self.fault(self.header_row, written, "", _("column appears twice"))
             else:
                 self.positions[key] = (index, written)
         for column in self.columns:
             if column.required and column.key not in self.positions:
-                self.fault(self.header_row, column.header, "", "required column missing")
+                self.fault(self.header_row, column.header, "", _("required column missing"))
 
     def header(self, key: str) -> str:
         if key in self.positions:
             return self.positions[key][1]
         return next(c.header for c in self.columns if c.key == key)
 
-    def fault(self, row: int, column: str, value: str, problem: str) -> None:
-        self.faults.append(Fault(self.title, row, column, value, problem))
+    def fault(self, row: int, column: str, value: str, problem: str, /, **params: object) -> None:
+        self.faults.append(Fault.of(self.title, row, column, value, problem, **params))
 
 
 def _is_blank(line: tuple[object, ...]) -> bool:
@@ -368,9 +380,9 @@ class _Row:
             return None
         return self.line[position[0]]
 
-    def fault(self, key: str, problem: str, value: str | None = None) -> None:
+    def fault(self, key: str, problem: str, value: str | None = None, /, **params: object) -> None:
         shown = cells.display(self.raw(key)) if value is None else value
-        self.table.fault(self.number, self.table.header(key), shown, problem)
+        self.table.fault(self.number, self.table.header(key), shown, problem, **params)
         self.fault_count += 1
 
     def get(self, key: str, parse: Callable[[object], T], *, required: bool = True) -> T | None:
@@ -395,21 +407,26 @@ class _Row:
         if amount is None:
             return None
         if amount < 0:
-            self.fault(key, "negative amount")
+            self.fault(key, _("negative amount"))
             return None
         if cents:
             if amount != amount.quantize(_CENT):
-                self.fault(key, "amount with more than two decimals")
+                self.fault(key, _("amount with more than two decimals"))
                 return None
             amount = amount.quantize(_CENT)
         return amount
+
+
+_LISTED_TWICE = {"place": _("place listed twice (row %(row)s)"),
+                 "category": _("category listed twice (row %(row)s)"),
+                 "occupant": _("occupant listed twice (row %(row)s)")}
 
 
 def _check_unique(row: _Row, key: str, value: str, seen: dict[str, int], what: str) -> bool:
     """Record the first row of each value; fault later ones, naming the first."""
     index = value.casefold()
     if index in seen:
-        row.fault(key, f"{what} listed twice (row {seen[index]})")
+        row.fault(key, _LISTED_TWICE[what], row=seen[index])
         return False
     seen[index] = row.number
     return True
@@ -424,16 +441,16 @@ def _read_operator(table: _Table | None, *, needs_vat: bool) -> OperatorRow | No
     if not _usable(table):
         return None
     if not table.rows:
-        table.fault(table.header_row, "", "", "operator row missing")
+        table.fault(table.header_row, "", "", _("operator row missing"))
         return None
     for extra in table.rows[1:]:
-        table.fault(extra.number, "", "", "only one operator row expected")
+        table.fault(extra.number, "", "", _("only one operator row expected"))
     row = table.rows[0]
     name = row.text("name")
     siret = row.get("siret", cells.siret)
     vat_number = row.get("vat_number", cells.vat_number, required=needs_vat)
     if siret and vat_number and vat_number.startswith("FR") and vat_number[4:] != siret[:9]:
-        row.fault("vat_number", "VAT number that does not match the SIRET")
+        row.fault("vat_number", _("VAT number that does not match the SIRET"))
     iban = row.get("iban", cells.iban)
     ics = row.get("ics", cells.creditor_id, required=False)
     address = row.text("address")
@@ -459,12 +476,12 @@ def _vat_regime(v: object) -> tuple[bool, Decimal | None]:
     if "option" in regime:
         rate = re.search(r"(\d+(?:[.,]\d+)?)\s*%", regime)
         if rate is None:
-            raise CellError("VAT option without a rate")
+            raise CellError(_("VAT option without a rate"))
         value = cells.decimal_fr(rate[1], noun="rate")
         if value not in _FRENCH_VAT_RATES:
-            raise CellError("VAT rate that does not exist in France")
+            raise CellError(_("VAT rate that does not exist in France"))
         return True, value
-    raise CellError("unknown VAT regime")
+    raise CellError(_("unknown VAT regime"))
 
 
 def _read_places(table: _Table | None) -> tuple[list[PlaceRow], dict[str, _Place] | None]:
@@ -478,7 +495,7 @@ def _read_places(table: _Table | None) -> tuple[list[PlaceRow], dict[str, _Place
         start = row.get("convention_start", cells.date_fr)
         end = row.get("convention_end", cells.date_fr)
         if start and end and end < start:
-            row.fault("convention_end", "convention end before convention start")
+            row.fault("convention_end", _("convention end before convention start"))
             end = None
         if name and _check_unique(row, "name", name, seen, "place"):
             index[_name_key(name)] = _Place(name, start, end)
@@ -513,15 +530,15 @@ def _read_spaces(
             in_place = index.setdefault(_name_key(place), {})
             if reference in in_place:
                 first = in_place[reference].row
-                row.fault("reference", f"space reference listed twice in this place (row {first})")
+                row.fault("reference", _("space reference listed twice in this place (row %(row)s)"), row=first)
             else:
                 in_place[reference] = _Space(row.number, cells.normalise(kind))
         surface = row.get("surface", partial(cells.decimal_fr, noun="surface"), required=False)
         if surface is not None and surface < 0:
-            row.fault("surface", "negative surface")
+            row.fault("surface", _("negative surface"))
         capacity = row.get("capacity", partial(cells.integer, noun="capacity"), required=False)
         if capacity is not None and capacity < 0:
-            row.fault("capacity", "negative capacity")
+            row.fault("capacity", _("negative capacity"))
         values = {
             "place": place,
             "building": row.text("building", required=False),
@@ -540,9 +557,9 @@ def _read_spaces(
         if parent and values["place"]:
             siblings = index.get(_name_key(values["place"]), {})
             if parent == values["reference"]:
-                row.fault("parent", "space that is part of itself")
+                row.fault("parent", _("space that is part of itself"))
             elif parent not in siblings:
-                row.fault("parent", "unknown parent space")
+                row.fault("parent", _("unknown parent space"))
         if row.ok:
             spaces.append(SpaceRow(row.number, **values))
     return spaces, index
@@ -555,7 +572,7 @@ def _known_place(row: _Row, place_index: dict[str, _Place] | None) -> str | None
         return name
     place = place_index.get(_name_key(name))
     if place is None:
-        row.fault("place", "unknown place")
+        row.fault("place", _("unknown place"))
         return None
     return place.name
 
@@ -596,10 +613,10 @@ def _read_occupants(
         if category and categories is not None:
             category = categories.get(_name_key(category))
             if category is None:
-                row.fault("category", "category absent from the price grid")
+                row.fault("category", _("category absent from the price grid"))
         siret = row.get("siret", cells.siret, required=False)
         if siret and siret in seen_sirets:
-            row.fault("siret", f"SIRET already used by another occupant (row {seen_sirets[siret]})")
+            row.fault("siret", _("SIRET already used by another occupant (row %(row)s)"), row=seen_sirets[siret])
         elif siret:
             seen_sirets[siret] = row.number
         values = {
@@ -636,14 +653,14 @@ def _frequency(v: object) -> Frequency:
     try:
         return _FREQUENCIES[cells.normalise(v)]
     except KeyError:
-        raise CellError("unknown frequency (Mensuelle or Trimestrielle)") from None
+        raise CellError(_("unknown frequency (Mensuelle or Trimestrielle)")) from None
 
 
 def _term(v: object) -> Term:
     try:
         return _TERMS[cells.normalise(v)]
     except KeyError:
-        raise CellError("unknown billing term (À échoir or À terme échu)") from None
+        raise CellError(_("unknown billing term (À échoir or À terme échu)")) from None
 
 
 @dataclass(frozen=True)
@@ -672,7 +689,7 @@ def _read_occupations(
         if occupant and occupant_index is not None:
             occupant = occupant_index.get(_name_key(occupant))
             if occupant is None:
-                row.fault("occupant", "occupant missing from the Occupants sheet")
+                row.fault("occupant", _("occupant missing from the Occupants sheet"))
         place = _known_place(row, place_index)
         references = row.get("references", cells.reference_list)
         if place and references and space_index is not None:
@@ -681,7 +698,7 @@ def _read_occupations(
         exit_ = row.get("exit", cells.date_fr, required=False)
         dates_ok = entry is not None and (exit_ is not None or cells.is_blank(row.raw("exit")))
         if entry and exit_ and exit_ < entry:
-            row.fault("exit", "exit date before entry date")
+            row.fault("exit", _("exit date before entry date"))
             dates_ok = False
         convention = place_index.get(_name_key(place)) if place and place_index else None
         if entry and convention:
@@ -721,20 +738,20 @@ def _check_spaces(
         space = in_place.get(reference)
         if space is None:
             elsewhere = any(reference in spaces for spaces in space_index.values())
-            problem = "space of another place" if elsewhere else "unknown space reference"
+            problem = _("space of another place") if elsewhere else _("unknown space reference")
             row.fault("references", problem, reference)
         elif space.type.startswith("salle de reunion"):
-            row.fault("references", "meeting room, shared and not rented", reference)
+            row.fault("references", _("meeting room, shared and not rented"), reference)
 
 
 def _check_convention(row: _Row, entry: date, exit_: date | None, place: _Place) -> None:
     """An occupation cannot outlast the owner's agreement that allows it."""
     if place.start and entry < place.start:
-        row.fault("entry", "entry date before the start of the place's convention")
+        row.fault("entry", _("entry date before the start of the place's convention"))
     if place.end and entry > place.end:
-        row.fault("entry", "entry date after the end of the place's convention")
+        row.fault("entry", _("entry date after the end of the place's convention"))
     elif place.end and exit_ and exit_ > place.end:
-        row.fault("exit", "exit date after the end of the place's convention")
+        row.fault("exit", _("exit date after the end of the place's convention"))
 
 
 def _check_overlaps(stays: list[_Stay]) -> None:
@@ -743,10 +760,8 @@ def _check_overlaps(stays: list[_Stay]) -> None:
     for i, later in enumerate(stays):
         for earlier in stays[:i]:
             if later.entry <= earlier.last_day and earlier.entry <= later.last_day:
-                who = "the same" if later.occupant == earlier.occupant else "another"
-                later.row.fault(
-                    "references",
-                    f"space already occupied by {who} occupant over the same dates "
-                    f"(row {earlier.row.number})",
-                    later.reference,
-                )
+                if later.occupant == earlier.occupant:
+                    problem = _("space already occupied by the same occupant over the same dates (row %(row)s)")
+                else:
+                    problem = _("space already occupied by another occupant over the same dates (row %(row)s)")
+                later.row.fault("references", problem, later.reference, row=earlier.row.number)

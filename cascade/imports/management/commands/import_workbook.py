@@ -37,9 +37,18 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb}: {counts}")
         if report.faults:
             for fault in report.faults:
-                self.stderr.write(f"{fault.sheet}, row {fault.row}, column «{fault.column}»: "
-                                  f"{fault.problem} (value: «{fault.value}»)")
+                self.stderr.write(_describe(fault))
+            for note in report.notes:
+                self.stderr.write(f"note: {note}")
             raise SystemExit(1)
+
+
+def _describe(fault) -> str:
+    """`Occupations, row 7, column «Date d'entrée»: date that does not exist (value: «31/02/2026»)`."""
+    where = [part for part, shown in ((fault.sheet, fault.sheet), (f"row {fault.row}", fault.row),
+                                      (f"column «{fault.column}»", fault.column)) if shown]
+    value = f" (value: «{fault.value}»)" if fault.value else ""
+    return f"{', '.join(where) or 'workbook'}: {fault.problem}{value}"
 
 
 def _dumps(data: dict) -> str:
