@@ -7,20 +7,32 @@ invoices of the site a test builds; runs that go further are scoped to that orga
 
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from pypdf import PdfReader
 
 from cascade.accounts.models import Organisation, OrganisationKind
 from cascade.billing.actions import bill_until
+from cascade.billing.documents import invoice_pdf
 from cascade.billing.models import BilledOutside, DocumentKind, Invoice, NumberSequence
 from cascade.billing.vat import EXEMPTION_MENTION
 from cascade.imports.services import import_workbook
 from cascade.places.models import Place, Resource, ResourceType, VatRegime
 from cascade.subscriptions.models import Subscription, SubscriptionComponent, SubscriptionVersion
 from conftest import DEMO_DAY, WORKBOOK
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _spaced(text: str) -> str:
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+
 
 ZERO_RUN = {"issued": 0, "total_excl_vat": "0.00", "total_vat": "0.00", "total_incl_vat": "0.00"}
 
@@ -29,7 +41,9 @@ class Site:
     """An operator with places, spaces and occupants, built in a few lines."""
 
     def __init__(self, name: str = "Tiers-Lieu Essai", slug: str = "tiers-lieu-essai"):
-        self.operator = Organisation.objects.create(name=name, slug=slug, kind=OrganisationKind.OPERATOR)
+        self.operator = Organisation.objects.create(name=name, slug=slug, kind=OrganisationKind.OPERATOR,
+                                                    address="5 rue de l'Essai\n93100 Montreuil",
+                                                    siret="73282932000074")
         self.office = ResourceType.objects.create(organisation=self.operator, name="Bureau")
         self._count = 0
 
@@ -319,6 +333,7 @@ def test_an_earlier_exit_inside_a_billed_period_is_credited(essai):
         "issued": 1, "total_excl_vat": "-210.00", "total_vat": "-42.00", "total_incl_vat": "-252.00"}
     (credit,) = essai.invoices().filter(kind=DocumentKind.CREDIT_NOTE)
     assert (credit.number, credit.series, credit.period_start) == ("A2026-000001", "A", date(2026, 3, 1))
+    assert credit.corrects.number == "F2026-000001"
     assert _lines(credit) == [
         ("rent", "Redevance d'occupation — A1 — du 01/03/2026 au 10/03/2026 (10/31 jours)", 10, 31,
          Decimal("-210.00"), Decimal("20.00"))]
@@ -343,6 +358,44 @@ def test_a_whole_period_billed_after_an_earlier_exit_is_credited(essai):
     assert bill("--until", "2026-04-30") == ZERO_RUN
 
 
+def test_pdfs_of_an_invoice_and_of_its_credit_note(essai, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    essai.operator.registration = "au capital de 12 000 € — RCS Bobigny 439 206 400"
+    essai.operator.iban = "FR76 3000 3315 2116 9207 1991 947"
+    essai.operator.save()
+    halle = essai.place("Halle Essai", vat=True)
+    subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 3, 1), rent="310.00")
+    bill("--until", "2026-03-31")
+    _leave_early(subscription, date(2026, 3, 10))
+    bill("--until", "2026-03-31")
+    invoice = essai.invoices().get(kind=DocumentKind.INVOICE)
+    credit = essai.invoices().get(kind=DocumentKind.CREDIT_NOTE)
+
+    invoice_text, credit_text = (_spaced(text_of(invoice_pdf(doc))) for doc in (invoice, credit))
+
+    assert "Facture N° F2026-000001" in invoice_text
+    assert "au capital de 12 000 € — RCS Bobigny 439 206 400" in invoice_text
+    assert "Redevance d'occupation — A1 — du 01/03/2026 au 31/03/2026 1 mois 20 % 310,00 €" in invoice_text
+    assert ("À régler au plus tard le 31/03/2026 par virement. IBAN : FR76 3000 3315 2116 9207 1991 947 "
+            "Escompte pour paiement anticipé : néant.") in invoice_text
+    assert "Avoir N° A2026-000001 Facture d’origine : F2026-000001" in credit_text
+    assert "(10/31 jours) 10/31 j 20 % -210,00 €" in credit_text
+    assert "Total TTC -252,00 €" in credit_text
+
+
+def test_a_seller_without_address_or_siret_issues_nothing(essai):
+    Organisation.objects.filter(pk=essai.operator.pk).update(address="", siret="")
+    essai.subscribe(essai.place("Halle Essai", vat=True), "Atelier Aubépine", "A1", entry=date(2026, 3, 1),
+                    rent="310.00")
+
+    with pytest.raises(CommandError, match=r"^Tiers-Lieu Essai: the address and SIRET of the seller must be set"):
+        bill("--until", "2026-03-31")
+    assert not essai.invoices().exists()
+
+    Organisation.objects.filter(pk=essai.operator.pk).update(address="5 rue de l'Essai", siret="73282932000074")
+    assert bill("--until", "2026-03-31")["issued"] == 1
+
+
 def test_a_period_billed_before_a_later_entry_is_credited(essai):
     halle = essai.place("Halle Essai", vat=True)
     subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 3, 1), rent="310.00")
@@ -364,9 +417,15 @@ def test_a_period_billed_before_a_later_entry_is_credited(essai):
 
 
 def test_periods_before_the_billing_start_are_never_invoiced(site):
-    operator = Organisation.objects.create(name="Reprise", slug="reprise", kind=OrganisationKind.OPERATOR)
+    operator = Organisation.objects.create(name="Reprise", slug="reprise", kind=OrganisationKind.OPERATOR,
+                                           iban="FR76 1027 8060 3100 0205 4321 084")
     report = import_workbook(str(WORKBOOK), operator=operator, billing_from=date(2026, 6, 1))
     assert report.ok, report.faults
+    # The importing organisation, the seller, took the Structure sheet's legal data where it had none.
+    operator.refresh_from_db()
+    assert (operator.name, operator.siret, operator.legal_form, operator.address, operator.iban) == (
+        "Reprise", "43920640053409", "SCIC SAS", "3 impasse des Lilas, 93100 Montreuil",
+        "FR76 1027 8060 3100 0205 4321 084")
 
     # Les Pousses Ouverte, S08, quarterly in advance from 17/11/2025 (496 + 93 a month): Q4 2025,
     # Q1 and Q2 2026 were invoiced before 01/06/2026, by hand.

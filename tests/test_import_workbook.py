@@ -270,7 +270,7 @@ def test_command_exits_1_with_every_fault_on_stderr(empty_site):
 
 
 def test_command_notes_places_already_imported_beside_the_faults(site):
-    status, out, err = _run(str(ERRORS_WORKBOOK))
+    status, _out, err = _run(str(ERRORS_WORKBOOK))
 
     assert status == 1
     lines = err.splitlines()

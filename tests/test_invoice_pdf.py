@@ -158,12 +158,17 @@ def test_concurrent_renders_do_not_mix_their_data():
         ),
         ({"issue_date": "01/02/2025"}, "issue_date"),
         ({"kind": "quote"}, "kind"),
-        ({"buyer": {"name": "Sans adresse"}}, "buyer.address"),
+        ({"seller": {"name": "Sans adresse", "siret": "81234567800029"}}, "seller.address"),
     ],
 )
 def test_inconsistent_data_is_refused(changes, field):
     with pytest.raises(InvoiceDataError, match=re.escape(field)):
         render_invoice_pdf(invoice(**changes))
+
+
+def test_a_buyer_without_a_known_address_is_still_drawn():
+    text = text_of(render_invoice_pdf(invoice(buyer={"name": "Collectif Sans Adresse", "siret": None})))
+    assert "Collectif Sans Adresse" in text
 
 
 def test_exempt_line_without_the_mention_is_refused():

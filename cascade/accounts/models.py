@@ -44,6 +44,11 @@ class Organisation(models.Model):
     legal_form = models.CharField(_("legal form"), max_length=100, blank=True)
     siret = models.CharField("SIRET", max_length=14, blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    # Printed on invoices when set (Code de commerce, art. R123-237: RCS and share capital of a company).
+    registration = models.CharField(
+        _("registration"), max_length=200, blank=True,
+        help_text=_("E.g. \"au capital de 12 000 € — RCS Bobigny 439 206 400\"; printed on invoices."),
+    )
     iban = models.CharField("IBAN", max_length=34, blank=True)
     sepa_creditor_id = models.CharField(_("SEPA creditor identifier"), max_length=35, blank=True)
     address = models.TextField(_("address"), blank=True)

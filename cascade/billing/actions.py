@@ -17,9 +17,22 @@ from .vat import EXEMPTION_MENTION, totals, vat_breakdown
 SERIES = {DocumentKind.INVOICE: "F", DocumentKind.CREDIT_NOTE: "A"}
 
 
+class BillingError(Exception):
+    """Invoices cannot be issued as things stand; the message says what to complete."""
+
+
+def check_seller(org: Organisation) -> None:
+    """An invoice names its seller with an address and a SIRET (CGI annexe II, art. 242 nonies A);
+    an issued invoice cannot be completed afterwards, so an incomplete seller issues nothing."""
+    missing = [label for label, value in (("address", org.address), ("SIRET", org.siret)) if not value.strip()]
+    if missing:
+        raise BillingError(f"{org.name}: the {' and '.join(missing)} of the seller must be set before invoicing "
+                           f"(the organisation's page in the admin)")
+
+
 def seller_snapshot(org: Organisation) -> dict:
     return {"name": org.name, "legal_form": org.legal_form, "address": org.address, "siret": org.siret,
-            "vat_number": org.vat_number, "iban": org.iban, "email": org.email}
+            "vat_number": org.vat_number, "iban": org.iban, "email": org.email, "registration": org.registration}
 
 
 def buyer_snapshot(org: Organisation) -> dict:
@@ -57,6 +70,10 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
         return None
     groups = vat_breakdown((line.amount, line.vat_rate) for line in lines)
     excl, vat, incl = totals(groups)
+    corrects = None
+    if kind == DocumentKind.CREDIT_NOTE:
+        corrects = (Invoice.objects.filter(subscription=subscription, period_start=planned.period.start,
+                                           kind=DocumentKind.INVOICE).order_by("-issue_date", "-sequence").first())
     invoice = Invoice.objects.create(
         organisation=organisation, customer=subscription.subscriber, place=subscription.place,
         subscription=subscription, kind=kind, series=series, year=year, sequence=sequence,
@@ -64,7 +81,7 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
         due_date=planned.invoice_date + timedelta(days=organisation.payment_terms_days),
         period_start=planned.period.start, period_end=planned.period.end,
         total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
-        vat_mention="" if all(line.vat_rate for line in lines) else EXEMPTION_MENTION,
+        vat_mention="" if all(line.vat_rate for line in lines) else EXEMPTION_MENTION, corrects=corrects,
         seller=seller_snapshot(organisation), buyer=buyer_snapshot(subscription.subscriber),
     )
     InvoiceLine.objects.bulk_create(
@@ -99,6 +116,8 @@ def bill_until(until: date, *, organisation_id: int | None = None, dry_run: bool
                acting_user=None) -> BillingRun:
     """Issue, in date order, every invoice whose invoice date is on or before `until`."""
     run = BillingRun(until=until, dry_run=dry_run, planned=engine.plan(until, organisation_id))
+    for seller in {planned.subscription.organisation for planned in run.planned}:
+        check_seller(seller)
     if dry_run:
         for planned in run.planned:
             excl, vat, incl = totals(vat_breakdown((ln.amount, ln.vat_rate) for ln in planned.lines))

@@ -24,15 +24,15 @@ def invoice_data(invoice: Invoice) -> dict:
         "buyer": invoice.buyer,
         "number": invoice.number,
         "kind": "credit_note" if invoice.kind == DocumentKind.CREDIT_NOTE else "invoice",
+        "refers_to": invoice.corrects.number if invoice.corrects_id else None,
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
         "period_start": invoice.period_start.isoformat(),
         "period_end": (invoice.period_end - timedelta(days=1)).isoformat(),
         "place": {"name": place.name, "address": place.address} if place else None,
         "lines": [
-            {"label": line.label,
-             "period": f"{format_date_fr(line.period_start)} – "
-                       f"{format_date_fr(line.period_end - timedelta(days=1))}",
+            # The label already says which days the line covers.
+            {"label": line.label, "period": None, "quantity": _quantity(line),
              "amount_excl_vat": f"{line.amount_excl_vat:.2f}",
              "vat_rate": f"{line.vat_rate:.2f}" if line.vat_rate is not None else None}
             for line in lines
@@ -63,6 +63,14 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
 
 def _payment_terms(invoice: Invoice) -> str:
-    iban = invoice.seller.get("iban")
-    by_transfer = f", par virement sur l'IBAN {iban}" if iban else ""
+    if invoice.kind == DocumentKind.CREDIT_NOTE:
+        return "Avoir à déduire de votre prochain règlement, ou remboursé sur demande."
+    by_transfer = " par virement" if invoice.seller.get("iban") else ""
     return f"À régler au plus tard le {format_date_fr(invoice.due_date)}{by_transfer}."
+
+
+def _quantity(line) -> str:
+    """"1 mois", "1 trimestre", or the days covered out of the period's ("4/31 j")."""
+    if line.days == line.period_days:
+        return "1 trimestre" if line.period_days > 31 else "1 mois"
+    return f"{line.days}/{line.period_days} j"

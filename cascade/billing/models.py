@@ -53,6 +53,8 @@ class Invoice(models.Model):
     total_vat = models.DecimalField(max_digits=14, decimal_places=2)
     total_incl_vat = models.DecimalField(max_digits=14, decimal_places=2)
     vat_mention = models.CharField(max_length=200, blank=True)
+    # A credit note names the invoice it corrects (CGI annexe II, art. 242 nonies A).
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
     seller = models.JSONField()
     buyer = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

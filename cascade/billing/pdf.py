@@ -3,7 +3,8 @@
 `render_invoice_pdf(data)` takes a plain dict (JSON-friendly, so the same dict can be stored
 or logged with the document):
 
-    seller:   {name, legal_form, address, siret, vat_number (str|None), iban (str|None)}
+    seller:   {name, legal_form, address, siret, vat_number (str|None), iban (str|None),
+               registration (str|None: capital and RCS, e.g. "au capital de 12 000 € — RCS Bobigny …")}
     buyer:    {name, address, siret (str|None: a private person has none)}
     number:   "F2026-000123"
     kind:     "invoice" | "credit_note"          → title "Facture" | "Avoir"
@@ -19,6 +20,7 @@ or logged with the document):
     payment_terms: str       (e.g. "Paiement à réception par virement")
     late_penalty:  str, optional, defaults to LATE_PENALTY_MENTION
     recovery_fee:  str, optional, defaults to RECOVERY_FEE_MENTION
+    early_payment: str, optional, defaults to EARLY_PAYMENT_MENTION
 
 Addresses are strings, lines separated by "\\n". Amounts and rates are strings with a dot
 ("1234.50", "20.00"; a Decimal is accepted too, never a float); dates may also be `date`s.
@@ -47,6 +49,8 @@ TEMPLATE = Path(__file__).parent / "typst" / "invoice.typ"
 # Mandatory on every B2B invoice (Code de commerce, art. L441-10 and D441-5).
 LATE_PENALTY_MENTION = "Pénalités de retard : taux directeur de la BCE majoré de 10 points"
 RECOVERY_FEE_MENTION = "Indemnité forfaitaire pour frais de recouvrement : 40 €"
+# The conditions of a discount for early payment are mandatory too, even when there is none (art. L441-9).
+EARLY_PAYMENT_MENTION = "Escompte pour paiement anticipé : néant."
 
 TITLES = {"invoice": "Facture", "credit_note": "Avoir"}
 
@@ -96,15 +100,17 @@ def invoice_view(data: Mapping[str, Any]) -> dict[str, Any]:
         "period": f"du {format_date_fr(period_start)} au {format_date_fr(period_end)}",
         "seller": {
             "name": _text(seller, "name", "seller"),
-            "legal_form": _text(seller, "legal_form", "seller"),
+            "legal_form": _optional_text(seller, "legal_form"),
             "address": _address(seller, "seller"),
-            "siret": _text(seller, "siret", "seller"),
+            "siret": _optional_text(seller, "siret"),
             "vat_number": _optional_text(seller, "vat_number"),
             "iban": _optional_text(seller, "iban"),
+            "registration": _optional_text(seller, "registration"),
         },
         "buyer": {
             "name": _text(buyer, "name", "buyer"),
-            "address": _address(buyer, "buyer"),
+            # An occupant's address may be unknown to the operator; the seller's never is.
+            "address": _address(buyer, "buyer", required=False),
             "siret": _optional_text(buyer, "siret"),
         },
         "place": _place(place) if place else None,
@@ -128,6 +134,7 @@ def invoice_view(data: Mapping[str, Any]) -> dict[str, Any]:
         "payment_terms": _text(data, "payment_terms"),
         "late_penalty": _optional_text(data, "late_penalty") or LATE_PENALTY_MENTION,
         "recovery_fee": _optional_text(data, "recovery_fee") or RECOVERY_FEE_MENTION,
+        "early_payment": _optional_text(data, "early_payment") or EARLY_PAYMENT_MENTION,
     }
 
 
@@ -188,12 +195,13 @@ def _rate_text(rate: Decimal | None) -> str:
     return "Exonérée" if rate is None else format_percent(rate)
 
 
-def _address(obj: Mapping[str, Any], where: str) -> list[str]:
-    return [part.strip() for part in _text(obj, "address", where).splitlines() if part.strip()]
+def _address(obj: Mapping[str, Any], where: str, *, required: bool = True) -> list[str]:
+    text = _text(obj, "address", where) if required else (_optional_text(obj, "address") or "")
+    return [part.strip() for part in text.splitlines() if part.strip()]
 
 
 def _place(place: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": _text(place, "name", "place"), "address": _address(place, "place")}
+    return {"name": _text(place, "name", "place"), "address": _address(place, "place", required=False)}
 
 
 def _line(line: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def _already_imported(reading: WorkbookReading, operator: Organisation | None) -
 
 def _import(reading: WorkbookReading, report: ImportReport, billing_from: date | None,
             operator: Organisation | None, acting_user) -> None:
-    operator = operator or _operator(reading)
+    operator = _complete(operator, reading) if operator else _operator(reading)
     report.operator = operator
     organisations = _occupants(reading, operator)
     places = _places(reading, operator, organisations)
@@ -132,6 +132,20 @@ def _operator(reading: WorkbookReading) -> Organisation:
         legal_form=row.legal_form, siret=row.siret, vat_number=row.vat_number or "",
         iban=row.iban or "", sepa_creditor_id=row.ics or "", address=row.address or "",
     )
+
+
+def _complete(operator: Organisation, reading: WorkbookReading) -> Organisation:
+    """The organisation importing the workbook takes the Structure sheet's legal data where its
+    own is blank (it is the seller of the invoices); what it already has is kept."""
+    row = reading.operator
+    sheet = {"legal_form": row.legal_form, "siret": row.siret, "vat_number": row.vat_number or "",
+             "iban": row.iban or "", "sepa_creditor_id": row.ics or "", "address": row.address or ""}
+    blank = [name for name, value in sheet.items() if value and not getattr(operator, name)]
+    for name in blank:
+        setattr(operator, name, sheet[name])
+    if blank:
+        operator.save(update_fields=blank)
+    return operator
 
 
 def _operator_keys(reading: WorkbookReading, operator: Organisation) -> set[str]:

@@ -3,7 +3,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cascade.billing.actions import bill_until
+from cascade.billing.actions import BillingError, bill_until
 from cascade.billing.formatting import format_eur
 
 
@@ -20,7 +20,10 @@ class Command(BaseCommand):
             day = date.fromisoformat(until)
         except ValueError:
             raise CommandError(f"--until: '{until}' is not a date (expected YYYY-MM-DD)") from None
-        run = bill_until(day, dry_run=dry_run)
+        try:
+            run = bill_until(day, dry_run=dry_run)
+        except BillingError as error:
+            raise CommandError(str(error)) from None
         if json:
             self.stdout.write(_dumps(run.as_dict()))
             return
