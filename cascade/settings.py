@@ -125,4 +125,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Django's own console handler would print each of its messages a second time through root.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

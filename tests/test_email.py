@@ -5,6 +5,7 @@ receives are read as a person would: find the link, open it, follow the pages.
 """
 
 import email
+import io
 import re
 import socket
 from email import policy
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -220,4 +222,26 @@ def test_an_unknown_address_receives_nothing(site, inbox):
     # The same answer as for a known address: nobody learns who has an account.
     assert response.status_code == 302
     assert response.url == reverse("password_reset_done")
+    assert inbox.messages == []
+
+
+def test_the_first_administrator_is_invited_from_the_command_line(operator, inbox,
+                                                                   django_capture_on_commit_callbacks):
+    """After an import into a fresh database nobody can sign in: `cascade invite` opens the door."""
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("invite", "EVE@Tremplin.example.org", "--organisation", operator.slug, stdout=out)
+
+    message = inbox.only("eve@tremplin.example.org")
+    path = _link_path(message)
+    assert f"{operator.name} vous invite à rejoindre {operator.name}" in _body(message)
+    assert out.getvalue().strip().endswith(path)
+    assert Client().post(path, DANA_FORM).status_code == 302
+    eve = get_user_model().objects.get(email="eve@tremplin.example.org")
+    assert Membership.objects.get(user=eve, organisation=operator).role == Role.ADMIN
+
+
+def test_inviting_into_an_unknown_organisation_is_refused(operator, inbox):
+    with pytest.raises(CommandError, match="no organisation matches 'Nulle Part'"):
+        call_command("invite", "eve@tremplin.example.org", "--organisation", "Nulle Part")
     assert inbox.messages == []

@@ -19,7 +19,11 @@ class InvitationError(Exception):
 
 
 @transaction.atomic
-def invite_member(organisation: Organisation, email: str, role: str, *, acting_user) -> Invitation:
+def invite_member(organisation: Organisation, email: str, role: str, *, acting_user=None) -> Invitation:
+    """Invite `email` into `organisation` with `role`; the e-mail goes out once committed.
+
+    Without an acting user (the `cascade invite` command, for the first administrator), the
+    invitation comes from the organisation itself."""
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise InvitationError(
@@ -31,7 +35,7 @@ def invite_member(organisation: Organisation, email: str, role: str, *, acting_u
     link = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[invitation.token])
     # Rendered now, in the inviter's active language (French unless they chose English).
     context = {"organisation": organisation.name, "role": invitation.get_role_display(), "link": link,
-               "inviter": acting_user.get_full_name() or acting_user.email}
+               "inviter": (acting_user.get_full_name() or acting_user.email) if acting_user else organisation.name}
     subject = " ".join(render_to_string("accounts/email/invitation_subject.txt", context).split())
     body = render_to_string("accounts/email/invitation.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
