@@ -42,7 +42,8 @@ SHEETS = (STRUCTURE, PLACES, SPACES, PRICES, OCCUPANTS, OCCUPATIONS)
 _HEADER_SEARCH_ROWS = 20
 _CENT = Decimal("0.01")
 _FRENCH_VAT_RATES = {Decimal(20), Decimal(10), Decimal("5.5"), Decimal("2.1")}
-_TOTAL = re.compile(r"(sous-)?total(aux| general)?\s*:?")
+# "TOTAL", "Totaux", "Total HT", "Total (TTC) :", "Sous-total"… but not "Total Solidarité".
+_TOTAL = re.compile(r"(?P<sub>sous-? ?)?(total|totaux)( (general|generaux|ht|ttc|\(ht\)|\(ttc\)))*\s*:?")
 
 
 @dataclass(frozen=True)
@@ -177,12 +178,20 @@ class _Column:
     header: str
     aliases: tuple[str, ...] = ()
     required: bool = True  # the column must be in the sheet, not that every cell is filled
+    max_length: int | None = None  # what the database keeps (tests/test_import_limits.py checks it)
+
+
+# The largest values the database keeps: amounts with 12 digits, surfaces with 10 (2 decimals),
+# capacities as 32-bit integers. A larger cell is a fault, not a crash at import or billing time.
+MAX_AMOUNT = Decimal("9999999999.99")
+MAX_SURFACE = Decimal("99999999.99")
+MAX_CAPACITY = 2_147_483_647
 
 
 _COLUMNS: dict[str, tuple[_Column, ...]] = {
     STRUCTURE: (
-        _Column("name", "Raison sociale", ("Nom", "Dénomination")),
-        _Column("legal_form", "Forme", ("Forme juridique",)),
+        _Column("name", "Raison sociale", ("Nom", "Dénomination"), max_length=200),
+        _Column("legal_form", "Forme", ("Forme juridique",), max_length=100),
         _Column("siret", "SIRET"),
         _Column("vat_number", "N° TVA", ("TVA intracommunautaire", "Numéro de TVA")),
         _Column("iban", "IBAN"),
@@ -190,9 +199,9 @@ _COLUMNS: dict[str, tuple[_Column, ...]] = {
         _Column("address", "Adresse"),
     ),
     PLACES: (
-        _Column("name", "Nom du lieu", ("Lieu",)),
+        _Column("name", "Nom du lieu", ("Lieu",), max_length=200),
         _Column("address", "Adresse"),
-        _Column("owner", "Propriétaire", required=False),
+        _Column("owner", "Propriétaire", required=False, max_length=200),
         _Column("convention_start", "Début convention"),
         _Column("convention_end", "Fin convention"),
         _Column("vat", "Régime TVA", ("TVA",)),
@@ -200,29 +209,29 @@ _COLUMNS: dict[str, tuple[_Column, ...]] = {
     ),
     SPACES: (
         _Column("place", "Lieu"),
-        _Column("building", "Bâtiment", required=False),
-        _Column("floor", "Étage", required=False),
-        _Column("reference", "Réf. local", ("Référence", "Réf.", "Local")),
-        _Column("type", "Type"),
+        _Column("building", "Bâtiment", required=False, max_length=100),
+        _Column("floor", "Étage", required=False, max_length=20),
+        _Column("reference", "Réf. local", ("Référence", "Réf.", "Local"), max_length=50),
+        _Column("type", "Type", max_length=100),
         _Column("surface", "Surface (m²)", ("Surface",)),
         _Column("capacity", "Capacité", required=False),
         _Column("accessible", "Accessible PMR", ("PMR",), required=False),
         _Column("parent", "Fait partie de", required=False),
     ),
     PRICES: (
-        _Column("category", "Catégorie"),
+        _Column("category", "Catégorie", max_length=100),
         _Column("rent", "Redevance €/m²/mois HT", ("Redevance",)),
         _Column("deposit_months", "Dépôt de garantie (mois)", required=False),
         _Column("fluids", "Provision fluides €/m²/mois", required=False),
     ),
     OCCUPANTS: (
-        _Column("name", "Nom / raison sociale", ("Nom", "Raison sociale")),
-        _Column("legal_form", "Forme juridique", required=False),
+        _Column("name", "Nom / raison sociale", ("Nom", "Raison sociale"), max_length=200),
+        _Column("legal_form", "Forme juridique", required=False, max_length=100),
         _Column("category", "Catégorie tarifaire", ("Catégorie",)),
         _Column("siret", "SIRET", required=False),
-        _Column("contact", "Contact", required=False),
-        _Column("email", "E-mail", ("Email", "Courriel")),
-        _Column("phone", "Téléphone", required=False),
+        _Column("contact", "Contact", required=False, max_length=200),
+        _Column("email", "E-mail", ("Email", "Courriel"), max_length=254),
+        _Column("phone", "Téléphone", required=False, max_length=40),
         _Column("address", "Adresse de facturation", ("Adresse",)),
         _Column("iban", "IBAN (prélèvement)", ("IBAN",), required=False),
         _Column("member", "Sociétaire", required=False),
@@ -245,24 +254,21 @@ _COLUMNS: dict[str, tuple[_Column, ...]] = {
 
 def read_workbook(source: str | Path | BinaryIO) -> WorkbookReading:
     """Read and check the operator's workbook; see `WorkbookReading.faults` before using it."""
+    faults: list[Fault] = []
+    tables: dict[str, _Table | None] = {}
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about spreadsheet features it drops (validation lists, styles).
-            warnings.simplefilter("ignore", UserWarning)
-            book = openpyxl.load_workbook(source, data_only=True)
+        raw = _sheet_rows(source)
     except (InvalidFileException, zipfile.BadZipFile, KeyError):
         return WorkbookReading([Fault.of("", 0, "", "", _("file that is not an Excel workbook (.xlsx)"))])
-    faults: list[Fault] = []
-    sheets = {cells.normalise(name): book[name] for name in book.sheetnames}
-    tables: dict[str, _Table | None] = {}
+    except Exception:  # openpyxl fails in many ways (XML, zip, types) on a damaged file
+        return WorkbookReading([Fault.of("", 0, "", "", _("damaged Excel workbook: open it and save it again"))])
     for name in SHEETS:
-        sheet = sheets.get(cells.normalise(name))
-        if sheet is None:
+        if raw[name] is None:
             faults.append(Fault.of(name, 0, "", "", _("required sheet missing")))
             tables[name] = None
         else:
-            tables[name] = _Table.read(sheet.title, sheet.iter_rows(values_only=True))
-    book.close()
+            title, rows = raw[name]
+            tables[name] = _Table.read(title, rows)
 
     prices, categories = _read_prices(tables[PRICES])
     places, place_index = _read_places(tables[PLACES])
@@ -277,6 +283,22 @@ def read_workbook(source: str | Path | BinaryIO) -> WorkbookReading:
     order = {name: i for i, name in enumerate(SHEETS)}
     faults.sort(key=lambda f: (order.get(_canonical_sheet(f.sheet), len(order)), f.row))
     return WorkbookReading(faults, operator, places, spaces, prices, occupants, occupations)
+
+
+def _sheet_rows(source: str | Path | BinaryIO) -> dict[str, tuple[str, list[tuple[object, ...]]] | None]:
+    """The rows of each sheet Cascade reads, by canonical name, with the sheet's own title."""
+    with warnings.catch_warnings():
+        # openpyxl warns about spreadsheet features it drops (validation lists, styles).
+        warnings.simplefilter("ignore", UserWarning)
+        # Read-only: sheets are parsed as they are read, and the ignored ones never are.
+        book = openpyxl.load_workbook(source, data_only=True, read_only=True)
+    try:
+        sheets = {cells.normalise(name): book[name] for name in book.sheetnames}
+        found = {name: sheets.get(cells.normalise(name)) for name in SHEETS}
+        return {name: (sheet.title, list(sheet.iter_rows(values_only=True))) if sheet is not None else None
+                for name, sheet in found.items()}
+    finally:
+        book.close()
 
 
 def _canonical_sheet(title: str) -> str:
@@ -311,7 +333,12 @@ class _Table:
         table._find_header(lines[:_HEADER_SEARCH_ROWS])
         if table.header_row:
             for number, line in lines[table.header_row :]:
-                if not _is_blank(line) and not _is_total(line):
+                if _is_blank(line):
+                    continue
+                total = _total_kind(line)
+                if total == "total":
+                    break  # what follows the grand total is notes, not data
+                if total is None:
                     table.rows.append(_Row(table, number, line))
         return table
 
@@ -343,22 +370,31 @@ class _Table:
             if column.required and column.key not in self.positions:
                 self.fault(self.header_row, column.header, "", _("required column missing"))
 
+    def column(self, key: str) -> _Column:
+        return next(c for c in self.columns if c.key == key)
+
     def header(self, key: str) -> str:
         if key in self.positions:
             return self.positions[key][1]
         return next(c.header for c in self.columns if c.key == key)
 
     def fault(self, row: int, column: str, value: str, problem: str, /, **params: object) -> None:
-        self.faults.append(Fault.of(self.title, row, column, value, problem, **params))
+        fault = Fault.of(self.title, row, column, value, problem, **params)
+        if fault not in self.faults:
+            self.faults.append(fault)
 
 
 def _is_blank(line: tuple[object, ...]) -> bool:
     return all(cells.is_blank(v) for v in line)
 
 
-def _is_total(line: tuple[object, ...]) -> bool:
+def _total_kind(line: tuple[object, ...]) -> str | None:
+    """"total" for a grand total row, "subtotal" for a sub-total, None for a data row."""
     first = next(v for v in line if not cells.is_blank(v))
-    return bool(_TOTAL.fullmatch(cells.normalise(first)))
+    match = _TOTAL.fullmatch(cells.normalise(first))
+    if match is None:
+        return None
+    return "subtotal" if match["sub"] else "total"
 
 
 class _Row:
@@ -393,10 +429,15 @@ class _Row:
                 self.fault(key, cells.REQUIRED)
             return None
         try:
-            return parse(raw)
+            value = parse(raw)
         except CellError as error:
             self.fault(key, error.problem)
             return None
+        limit = self.table.column(key).max_length
+        if limit and isinstance(value, str) and len(value) > limit:
+            self.fault(key, _("text longer than %(limit)s characters"), limit=limit)
+            return None
+        return value
 
     def text(self, key: str, *, required: bool = True) -> str | None:
         return self.get(key, cells.text, required=required)
@@ -408,6 +449,9 @@ class _Row:
             return None
         if amount < 0:
             self.fault(key, _("negative amount"))
+            return None
+        if amount > MAX_AMOUNT:
+            self.fault(key, _("amount too large"))
             return None
         if cents:
             if amount != amount.quantize(_CENT):
@@ -512,6 +556,7 @@ def _read_places(table: _Table | None) -> tuple[list[PlaceRow], dict[str, _Place
 class _Space:
     row: int
     type: str
+    parent: str | None = None
 
 
 def _read_spaces(
@@ -526,19 +571,26 @@ def _read_spaces(
         place = _known_place(row, place_index)
         reference = row.get("reference", cells.reference)
         kind = row.text("type")
+        parent = row.get("parent", cells.reference, required=False)
         if place and reference:
             in_place = index.setdefault(_name_key(place), {})
             if reference in in_place:
                 first = in_place[reference].row
                 row.fault("reference", _("space reference listed twice in this place (row %(row)s)"), row=first)
             else:
-                in_place[reference] = _Space(row.number, cells.normalise(kind))
+                in_place[reference] = _Space(row.number, cells.normalise(kind), parent)
         surface = row.get("surface", partial(cells.decimal_fr, noun="surface"), required=False)
         if surface is not None and surface < 0:
             row.fault("surface", _("negative surface"))
+        elif surface is not None and surface > MAX_SURFACE:
+            row.fault("surface", _("surface too large"))
+        elif surface is not None and surface != surface.quantize(_CENT):
+            row.fault("surface", _("surface with more than two decimals"))
         capacity = row.get("capacity", partial(cells.integer, noun="capacity"), required=False)
         if capacity is not None and capacity < 0:
             row.fault("capacity", _("negative capacity"))
+        elif capacity is not None and capacity > MAX_CAPACITY:
+            row.fault("capacity", _("capacity too large"))
         values = {
             "place": place,
             "building": row.text("building", required=False),
@@ -548,7 +600,7 @@ def _read_spaces(
             "surface": surface,
             "capacity": capacity,
             "accessible": row.get("accessible", cells.yes_no, required=False) or False,
-            "parent": row.get("parent", cells.reference, required=False),
+            "parent": parent,
         }
         pending.append((row, values))
     spaces = []
@@ -560,6 +612,9 @@ def _read_spaces(
                 row.fault("parent", _("space that is part of itself"))
             elif parent not in siblings:
                 row.fault("parent", _("unknown parent space"))
+            elif siblings[parent].parent is not None:
+                # One level only (an open space and its desks): no chains, hence no cycles.
+                row.fault("parent", _("parent space that is itself part of another space"))
         if row.ok:
             spaces.append(SpaceRow(row.number, **values))
     return spaces, index
@@ -587,9 +642,9 @@ def _read_prices(table: _Table | None) -> tuple[list[PriceRow], dict[str, str] |
         category = row.text("category")
         if category and _check_unique(row, "category", category, seen, "category"):
             categories[_name_key(category)] = category
-        rent = row.amount("rent", required=True)
+        rent = row.amount("rent", required=True, cents=True)
         deposit_months = row.amount("deposit_months")
-        fluids = row.amount("fluids")
+        fluids = row.amount("fluids", cents=True)
         if row.ok:
             flat = cells.normalise(category).startswith("forfait")
             prices.append(PriceRow(row.number, category, rent, flat, deposit_months, fluids))
@@ -725,8 +780,11 @@ def _read_occupations(
             "remarks": row.text("remarks", required=False),
         }
         pending.append((row, values))
-    for held in stays.values():
+    for (place_key, reference), held in stays.items():
         _check_overlaps(held)
+        parent = (space_index or {}).get(place_key, {}).get(reference)
+        if parent is not None and parent.parent is not None:
+            _check_overlaps(held, stays.get((place_key, parent.parent), []))
     return [OccupationRow(row.number, **values) for row, values in pending if row.ok]
 
 
@@ -754,14 +812,28 @@ def _check_convention(row: _Row, entry: date, exit_: date | None, place: _Place)
         row.fault("exit", _("exit date after the end of the place's convention"))
 
 
-def _check_overlaps(stays: list[_Stay]) -> None:
-    """Two rows holding one space on a common day: fault the later row, naming the earlier."""
+def _check_overlaps(stays: list[_Stay], enclosing: list[_Stay] | None = None) -> None:
+    """Two rows holding one space on a common day: fault the later row, naming the earlier.
+
+    With `enclosing` (the stays of the space these sub-unit stays are part of), the pairs
+    checked are those of a sub-unit and its space: holding an open space holds its desks.
+    """
     stays = sorted(stays, key=lambda s: s.row.number)
-    for i, later in enumerate(stays):
-        for earlier in stays[:i]:
-            if later.entry <= earlier.last_day and earlier.entry <= later.last_day:
-                if later.occupant == earlier.occupant:
-                    problem = _("space already occupied by the same occupant over the same dates (row %(row)s)")
-                else:
-                    problem = _("space already occupied by another occupant over the same dates (row %(row)s)")
-                later.row.fault("references", problem, later.reference, row=earlier.row.number)
+    if enclosing is None:
+        pairs = [(earlier, later) for i, later in enumerate(stays) for earlier in stays[:i]]
+    else:
+        pairs = [tuple(sorted((a, b), key=lambda s: s.row.number)) for a in stays for b in enclosing]
+    for earlier, later in pairs:
+        if not (later.entry <= earlier.last_day and earlier.entry <= later.last_day):
+            continue
+        if later.row is earlier.row:
+            later.row.fault("references", _("sub-unit held together with the space it is part of"),
+                            later.reference)
+        elif later.occupant == earlier.occupant:
+            later.row.fault("references",
+                            _("space already occupied by the same occupant over the same dates (row %(row)s)"),
+                            later.reference, row=earlier.row.number)
+        else:
+            later.row.fault("references",
+                            _("space already occupied by another occupant over the same dates (row %(row)s)"),
+                            later.reference, row=earlier.row.number)
