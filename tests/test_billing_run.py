@@ -383,6 +383,26 @@ def test_pdfs_of_an_invoice_and_of_its_credit_note(essai, settings, tmp_path):
     assert "Total TTC -252,00 €" in credit_text
 
 
+def test_a_period_caught_up_after_later_invoices_is_dated_after_them(essai):
+    halle = essai.place("Halle Essai", vat=True)
+    essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 3, 1), rent="310.00")
+    assert bill("--until", "2026-05-01")["issued"] == 3  # March, April, May
+
+    # An occupancy from February, recorded late: its February to May invoices come now.
+    essai.subscribe(halle, "Brasserie Bise", "B1", entry=date(2026, 2, 1), rent="100.00")
+    assert bill("--until", "2026-05-01")["issued"] == 4
+
+    late = essai.invoices().filter(customer__name="Brasserie Bise")
+    assert [(i.number, i.period_start, i.issue_date, i.due_date) for i in late] == [
+        ("F2026-000004", date(2026, 2, 1), date(2026, 5, 1), date(2026, 5, 31)),
+        ("F2026-000005", date(2026, 3, 1), date(2026, 5, 1), date(2026, 5, 31)),
+        ("F2026-000006", date(2026, 4, 1), date(2026, 5, 1), date(2026, 5, 31)),
+        ("F2026-000007", date(2026, 5, 1), date(2026, 5, 1), date(2026, 5, 31)),
+    ]
+    dates = [i.issue_date for i in essai.invoices()]
+    assert dates == sorted(dates)
+
+
 def test_a_seller_without_address_or_siret_issues_nothing(essai):
     Organisation.objects.filter(pk=essai.operator.pk).update(address="", siret="")
     essai.subscribe(essai.place("Halle Essai", vat=True), "Atelier Aubépine", "A1", entry=date(2026, 3, 1),
@@ -494,3 +514,9 @@ def test_demo_numbering_is_gapless_and_follows_dates(site):
         assert {d.year for _, _, d in invoices} == {year}
     assert site["run"].as_dict()["issued"] == Invoice.objects.filter(organisation=operator).count()
     assert bill("--until", DEMO_DAY.isoformat()) == ZERO_RUN
+
+
+@pytest.mark.parametrize("value", ["20260101", "2026-W10", "31/03/2026", "9999-12-31", "2026-02-30", ""])
+def test_until_takes_only_a_plain_date(db, value):
+    with pytest.raises(CommandError, match=r"^--until: '"):
+        bill("--until", value)

@@ -12,6 +12,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
@@ -479,3 +480,76 @@ def test_an_upload_is_bound_to_the_organisation_it_was_made_for(alice_client, si
     assert response.status_code == 302
     assert response.url == reverse("import_workbook", args=[other.pk])
     assert _row_counts() == before
+
+
+# The same operator, another workbook -----------------------------------------------------------
+
+
+def _copy(tmp_path, edit) -> str:
+    book = openpyxl.load_workbook(WORKBOOK)
+    edit(book)
+    path = tmp_path / "classeur.xlsx"
+    book.save(path)
+    return str(path)
+
+
+def _rename_places(book, rename) -> None:
+    for sheet, header in (("Lieux", "Nom du lieu"), ("Espaces", "Lieu"), ("Occupations", "Lieu")):
+        column = [c.value for c in book[sheet][3]].index(header) + 1
+        for row in range(4, book[sheet].max_row + 1):
+            cell = book[sheet].cell(row, column)
+            if isinstance(cell.value, str) and cell.value.strip() in (ATELIERS, VOLTAIRE):
+                cell.value = rename(cell.value.strip())
+
+
+def test_the_same_places_in_other_letters_are_already_imported(site, tmp_path):
+    before = _row_counts()
+    path = _copy(tmp_path, lambda book: _rename_places(book, str.upper))
+
+    report = import_workbook(path)
+
+    assert [(f.sheet, f.row, f.value, f.problem) for f in report.faults] == [
+        ("Lieux", 4, "LES ATELIERS DU CANAL", "place already exists in Cascade (imported before?)"),
+        ("Lieux", 5, "ÉCOLE VOLTAIRE", "place already exists in Cascade (imported before?)")]
+    assert _row_counts() == before
+
+
+def test_a_second_workbook_of_the_operator_reuses_its_occupants(site, tmp_path):
+    occupants = Organisation.objects.filter(operator=site["operator"]).count()
+    karim = Organisation.objects.get(operator=site["operator"], name="Karim Traoré")
+    held = karim.held_subscriptions.count()
+    path = _copy(tmp_path, lambda book: _rename_places(book, lambda name: f"{name} (extension)"))
+
+    report = import_workbook(path)
+
+    assert report.ok, report.faults
+    # Every occupant and partner is already known (by SIRET, else by name): none is created twice.
+    assert (report.counts["places"], report.counts["subscriptions"], report.counts["occupants"],
+            report.counts["partners"]) == (2, 172, 0, 0)
+    assert Organisation.objects.filter(operator=site["operator"]).count() == occupants
+    assert held > 0
+    assert karim.held_subscriptions.count() == 2 * held
+    assert karim.held_subscriptions.filter(place__name__endswith="(extension)").count() == held
+
+
+def test_a_meeting_room_is_never_rentable_whatever_its_accents(empty_site, tmp_path):
+    def edit(book):
+        book["Espaces"].cell(132, 5).value = "salle de reunion"  # PREAU
+
+    report = import_workbook(_copy(tmp_path, edit))
+
+    assert report.ok, report.faults
+    preau = Resource.objects.get(place__name=VOLTAIRE, reference="PREAU")
+    assert (preau.type.name, preau.type.rentable) == ("salle de reunion", False)
+
+
+def test_an_occupant_cannot_import_a_workbook(client, site, uploads):
+    """An occupant's administrator manages its own organisation, which is not an operator."""
+    occupant = Organisation.objects.get(operator=site["operator"], name="Karim Traoré")
+    Membership.objects.create(user=site["charlie"], organisation=occupant, role=Role.ADMIN)
+    login(client, site["charlie"])
+
+    assert client.get(reverse("import_workbook", args=[occupant.pk])).status_code == 404
+    with WORKBOOK.open("rb") as f:
+        assert client.post(reverse("import_workbook", args=[occupant.pk]), {"workbook": f}).status_code == 404
+    assert not uploads.exists() or not list(uploads.iterdir())

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -5,6 +7,7 @@ from hypothesis import strategies as st
 from cascade.billing.numbering import (
     CREDIT_NOTE_SERIES,
     INVOICE_SERIES,
+    chronological_date,
     format_number,
     next_number,
     parse_number,
@@ -42,3 +45,18 @@ def test_next_number_starts_at_one_and_has_no_gap():
 @given(st.sampled_from(["F", "A"]), st.integers(1000, 9999), st.integers(1, 10**8))
 def test_parse_reads_back_what_format_wrote(series, year, n):
     assert parse_number(format_number(series, year, n)) == (series, year, n)
+
+
+def test_a_document_is_never_dated_before_the_last_of_its_series():
+    assert chronological_date(date(2025, 1, 6), None) == date(2025, 1, 6)
+    assert chronological_date(date(2025, 1, 6), date(2025, 12, 30)) == date(2025, 12, 30)
+    assert chronological_date(date(2026, 2, 1), date(2025, 12, 30)) == date(2026, 2, 1)
+
+
+@given(st.lists(st.dates(), min_size=1, max_size=30))
+def test_dates_given_one_after_another_never_go_back(scheduled):
+    last = None
+    for day in scheduled:
+        issued = chronological_date(day, last)
+        assert issued >= day and (last is None or issued >= last)
+        last = issued

@@ -5,13 +5,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Max
 
 from cascade.accounts.audit import record
 from cascade.accounts.models import Organisation
 
 from . import engine
 from .models import DocumentKind, Invoice, InvoiceLine, NumberSequence
-from .numbering import format_number, next_number
+from .numbering import chronological_date, format_number, next_number
 from .vat import EXEMPTION_MENTION, totals, vat_breakdown
 
 SERIES = {DocumentKind.INVOICE: "F", DocumentKind.CREDIT_NOTE: "A"}
@@ -59,9 +60,13 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
     """
     subscription = planned.subscription
     organisation = subscription.organisation
-    year = planned.invoice_date.year
     kind = DocumentKind.INVOICE if planned.total_excl_vat >= 0 else DocumentKind.CREDIT_NOTE
     series = SERIES[kind]
+    # One issuer at a time per organisation, so that the last date read below stays the last.
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
+    issue_date = chronological_date(planned.invoice_date, Invoice.objects.filter(
+        organisation=organisation, series=series).aggregate(last=Max("issue_date"))["last"])
+    year = issue_date.year
     sequence = _take_number(organisation, series, year)
     billed = engine.billed_amounts([subscription.pk], period_start=planned.period.start)
     lines = engine.plan_period(subscription, planned.period, planned.invoice_date, billed).lines
@@ -77,8 +82,8 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
     invoice = Invoice.objects.create(
         organisation=organisation, customer=subscription.subscriber, place=subscription.place,
         subscription=subscription, kind=kind, series=series, year=year, sequence=sequence,
-        number=format_number(series, year, sequence), issue_date=planned.invoice_date,
-        due_date=planned.invoice_date + timedelta(days=organisation.payment_terms_days),
+        number=format_number(series, year, sequence), issue_date=issue_date,
+        due_date=issue_date + timedelta(days=organisation.payment_terms_days),
         period_start=planned.period.start, period_end=planned.period.end,
         total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
         vat_mention="" if all(line.vat_rate for line in lines) else EXEMPTION_MENTION, corrects=corrects,

@@ -8,6 +8,7 @@ models; this module only says what a number looks like and which one comes next.
 """
 
 import re
+from datetime import date
 
 INVOICE_SERIES = "F"
 CREDIT_NOTE_SERIES = "A"
@@ -41,3 +42,13 @@ def next_number(last: int | None) -> int:
     if last < 1:
         raise ValueError(f"numbers start at 1, got {last}")
     return last + 1
+
+
+def chronological_date(scheduled: date, last_issued: date | None) -> date:
+    """The date of a document due on `scheduled` when the series' last one is dated `last_issued`.
+
+    Numbers follow dates, so a document is never dated before the last one of its series: a
+    period caught up after later ones were issued (a late import, a correction) is dated on
+    the last issue date, not back in time.
+    """
+    return max(scheduled, last_issued) if last_issued else scheduled

@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from cascade.accounts.models import Organisation
 from cascade.accounts.tenancy import get_scoped_or_404, scoped
+from cascade.dates import DateInputError, parse_month
 from cascade.places.models import Place
 from cascade.places.views import _operator_or_404
 
@@ -17,8 +18,8 @@ from .models import DocumentKind, Invoice
 
 def _month(value: str) -> date | None:
     try:
-        return date.fromisoformat(value + "-01")
-    except ValueError:
+        return parse_month(value)
+    except DateInputError:
         return None
 
 

@@ -22,9 +22,8 @@ from cascade.billing.periods import invoice_date, periods_between
 from cascade.places.models import Place, PlaceShare, PriceBasis, Resource, ResourceType, Unit, VatRegime
 from cascade.subscriptions.models import ComponentKind, Subscription, SubscriptionComponent, SubscriptionVersion
 
-from .workbook import Fault, WorkbookReading, read_workbook
-
-NOT_RENTABLE_TYPES = {"salle de réunion"}
+from .cells import normalise
+from .workbook import Fault, WorkbookReading, is_meeting_room, read_workbook
 
 
 @dataclass
@@ -92,7 +91,7 @@ def _import(reading: WorkbookReading, report: ImportReport, billing_from: date |
             operator: Organisation | None, acting_user) -> None:
     operator = _complete(operator, reading) if operator else _operator(reading)
     report.operator = operator
-    organisations = _occupants(reading, operator)
+    organisations, created = _occupants(reading, operator)
     places = _places(reading, operator, organisations)
     resources = _resources(reading, operator, places)
     subscriptions = _subscriptions(reading, operator, places, resources, organisations, billing_from)
@@ -101,9 +100,9 @@ def _import(reading: WorkbookReading, report: ImportReport, billing_from: date |
     report.counts = {
         "places": len(places),
         "resources": len(resources),
-        "occupants": len(reading.occupants),
+        "occupants": created["occupants"],
         "subscriptions": len(subscriptions),
-        "partners": len(organisations) - len(reading.occupants),
+        "partners": created["partners"],
         "resource_types": len({r.type_id for r in resources.values()}),
     }
     record("workbook.imported", organisation=operator, actor=acting_user, obj=operator,
@@ -154,26 +153,42 @@ def _operator_keys(reading: WorkbookReading, operator: Organisation) -> set[str]
     return {_key(operator.name), _key(reading.operator.name)}
 
 
-def _occupants(reading: WorkbookReading, operator: Organisation) -> dict[str, Organisation]:
-    """Occupants, then co-managers named nowhere else (created as partners), by name key."""
+def _occupants(reading: WorkbookReading, operator: Organisation) -> tuple[dict[str, Organisation], dict[str, int]]:
+    """Occupants, then co-managers named nowhere else (created as partners), by name key, and
+    how many were created: one the operator already has (same SIRET, or same name) is reused,
+    so that a second workbook of the same operator does not duplicate its occupants."""
+    known = list(Organisation.objects.filter(operator=operator))
+    by_siret = {org.siret: org for org in known if org.siret}
+    by_name = {_key(org.name): org for org in known}
     operator_keys = _operator_keys(reading, operator)
     organisations: dict[str, Organisation] = dict.fromkeys(operator_keys, operator)
+    created = {"occupants": 0, "partners": 0}
     for row in reading.occupants:
-        organisations[_key(row.name)] = Organisation.objects.create(
-            name=row.name, slug=_unique_slug(row.name), kind=OrganisationKind.OCCUPANT, operator=operator,
-            legal_form=row.legal_form or "", siret=row.siret or "", iban=row.iban or "",
-            address=row.address or "", email=row.email or "", phone=row.phone or "",
-            contact_name=row.contact or "", price_category=row.category,
-            is_cooperative_member=row.is_member,
-        )
+        found = by_siret.get(row.siret) if row.siret else None
+        found = found or by_name.get(_key(row.name))
+        if found is None:
+            created["occupants"] += 1
+            found = Organisation.objects.create(
+                name=row.name, slug=_unique_slug(row.name), kind=OrganisationKind.OCCUPANT, operator=operator,
+                legal_form=row.legal_form or "", siret=row.siret or "", iban=row.iban or "",
+                address=row.address or "", email=row.email or "", phone=row.phone or "",
+                contact_name=row.contact or "", price_category=row.category,
+                is_cooperative_member=row.is_member,
+            )
+        organisations[_key(row.name)] = found
     for place in reading.places:
         for name, _share in place.co_managers:
-            if _key(name) not in organisations:
-                organisations[_key(name)] = Organisation.objects.create(
+            if _key(name) in organisations:
+                continue
+            partner = by_name.get(_key(name))
+            if partner is None:
+                created["partners"] += 1
+                partner = Organisation.objects.create(
                     name=name, slug=_unique_slug(name), kind=OrganisationKind.PARTNER, operator=operator)
+            organisations[_key(name)] = partner
     for key in operator_keys:
         del organisations[key]
-    return organisations
+    return organisations, created
 
 
 def _places(reading: WorkbookReading, operator: Organisation,
@@ -201,17 +216,18 @@ def _resource_types(reading: WorkbookReading, operator: Organisation) -> dict[st
     'Forfait <type>' row for desks, lockers and parking.
     """
     per_m2 = max((p.rent for p in reading.prices if not p.flat), default=Decimal("0"))
-    flat = {_key(p.category.removeprefix("Forfait").strip()): p.rent for p in reading.prices if p.flat}
+    # The reader marks "Forfait <type>" rows as flat, whatever their case.
+    flat = {normalise(p.category).removeprefix("forfait").strip(): p.rent for p in reading.prices if p.flat}
     with_surface = {s.type for s in reading.spaces if s.surface is not None}
     types = {}
     for name in dict.fromkeys(s.type for s in reading.spaces):
-        is_flat = _key(name) in flat
+        is_flat = normalise(name) in flat
         types[name], _ = ResourceType.objects.get_or_create(
             organisation=operator, name=name,
             defaults={
                 "unit": Unit.M2 if name in with_surface and not is_flat else Unit.UNIT,
-                "rentable": _key(name) not in NOT_RENTABLE_TYPES,
-                "reference_price": flat[_key(name)] if is_flat else per_m2,
+                "rentable": not is_meeting_room(name),
+                "reference_price": flat[normalise(name)] if is_flat else per_m2,
                 "price_basis": PriceBasis.FLAT if is_flat else PriceBasis.PER_M2,
             },
         )

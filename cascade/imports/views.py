@@ -7,11 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cascade.accounts.models import MANAGE_ROLES
+from cascade.accounts.models import MANAGE_ROLES, Organisation, OrganisationKind
 from cascade.accounts.tenancy import managed_organisation_or_404
 
 from .forms import ConfirmForm, UploadForm
@@ -38,9 +39,17 @@ def _forget_old_uploads() -> None:
             old.unlink(missing_ok=True)
 
 
+def _operator_managed_or_404(request, org_id: int) -> Organisation:
+    """Only an operator imports a workbook (it becomes the seller of the invoices)."""
+    organisation = managed_organisation_or_404(request.user, org_id, MANAGE_ROLES)
+    if organisation.kind != OrganisationKind.OPERATOR:
+        raise Http404
+    return organisation
+
+
 @login_required
 def upload(request, org_id: int):
-    organisation = managed_organisation_or_404(request.user, org_id, MANAGE_ROLES)
+    organisation = _operator_managed_or_404(request, org_id)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         _forget_old_uploads()
@@ -57,7 +66,7 @@ def upload(request, org_id: int):
 
 @login_required
 def review(request, org_id: int, token: str):
-    organisation = managed_organisation_or_404(request.user, org_id, MANAGE_ROLES)
+    organisation = _operator_managed_or_404(request, org_id)
     upload_info = request.session.get(f"import:{token}")
     path = _upload_path(token)
     if not upload_info or upload_info["org"] != org_id or not path.exists():

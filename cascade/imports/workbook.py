@@ -788,6 +788,11 @@ def _read_occupations(
     return [OccupationRow(row.number, **values) for row, values in pending if row.ok]
 
 
+def is_meeting_room(space_type: str) -> bool:
+    """Meeting rooms are shared, never rented ("Salle de réunion", "salle de reunion 2"…)."""
+    return cells.normalise(space_type).startswith("salle de reunion")
+
+
 def _check_spaces(
     row: _Row, place: str, references: tuple[str, ...], space_index: dict[str, dict[str, _Space]]
 ) -> None:
@@ -798,7 +803,7 @@ def _check_spaces(
             elsewhere = any(reference in spaces for spaces in space_index.values())
             problem = _("space of another place") if elsewhere else _("unknown space reference")
             row.fault("references", problem, reference)
-        elif space.type.startswith("salle de reunion"):
+        elif is_meeting_room(space.type):
             row.fault("references", _("meeting room, shared and not rented"), reference)
 
 

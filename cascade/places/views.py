@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from cascade.accounts.models import MANAGE_ROLES, Organisation, OrganisationKind
 from cascade.accounts.tenancy import get_scoped_or_404, managed_organisation_or_404, role_in, scoped
 from cascade.billing.models import Invoice
+from cascade.dates import DateInputError, parse_day
 
 from . import actions, timeline, vacancy
 from .forms import MergeForm, SplitForm
@@ -23,8 +24,8 @@ from .occupancy import month_starts, spaces_and_occupancies
 
 def _day(request) -> date:
     try:
-        return date.fromisoformat(request.GET.get("on", ""))
-    except ValueError:
+        return parse_day(request.GET.get("on", ""))
+    except DateInputError:
         return timezone.localdate()
 
 

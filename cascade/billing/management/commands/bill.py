@@ -1,10 +1,10 @@
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from cascade.billing.actions import BillingError, bill_until
 from cascade.billing.formatting import format_eur
+from cascade.dates import DateInputError, parse_day
 
 
 class Command(BaseCommand):
@@ -17,9 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, until: str, dry_run: bool, json: bool, **options):
         try:
-            day = date.fromisoformat(until)
-        except ValueError:
-            raise CommandError(f"--until: '{until}' is not a date (expected YYYY-MM-DD)") from None
+            day = parse_day(until)
+        except DateInputError as error:
+            raise CommandError(f"--until: {error}") from None
         try:
             run = bill_until(day, dry_run=dry_run)
         except BillingError as error:

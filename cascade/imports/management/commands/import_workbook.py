@@ -1,9 +1,9 @@
 import json
-from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cascade.dates import DateInputError, parse_day
 from cascade.imports.services import import_workbook
 
 
@@ -21,11 +21,11 @@ class Command(BaseCommand):
         if not Path(path).is_file():
             raise CommandError(f"{path}: no such file")
         start = None
-        if billing_from:
+        if billing_from is not None:
             try:
-                start = date.fromisoformat(billing_from)
-            except ValueError:
-                raise CommandError(f"--billing-from: '{billing_from}' is not a date (YYYY-MM-DD)") from None
+                start = parse_day(billing_from)
+            except DateInputError as error:
+                raise CommandError(f"--billing-from: {error}") from None
         report = import_workbook(path, billing_from=start, dry_run=dry_run)
         if json:
             self.stdout.write(_dumps(report.as_dict()))

@@ -1,8 +1,8 @@
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cascade.dates import DateInputError, parse_day
 from cascade.places.models import Place
 from cascade.places.occupancy import place_vacancy
 
@@ -16,9 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, on: str, **options):
         try:
-            day = date.fromisoformat(on)
-        except ValueError:
-            raise CommandError(f"--on: '{on}' is not a date (expected YYYY-MM-DD)") from None
+            day = parse_day(on)
+        except DateInputError as error:
+            raise CommandError(f"--on: {error}") from None
         rows = []
         for place in Place.objects.select_related("organisation").order_by("organisation__name", "name"):
             figures = place_vacancy(place, day)
