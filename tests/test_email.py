@@ -135,7 +135,9 @@ def test_an_invitation_link_cannot_be_used_twice(alice_client, operator, inbox,
     assert Client().post(path, DANA_FORM).status_code == 302
 
     other = Client()
-    assert other.get(path).status_code == 404
+    used = other.get(path)
+    assert used.status_code == 404
+    assert "Cette invitation a déjà été utilisée" in used.content.decode()
     assert other.post(path, DANA_FORM | {"password": "another long passphrase"}).status_code == 404
     assert _signs_in(DANA, NEW_PASSWORD)
     assert not _signs_in(DANA, "another long passphrase")

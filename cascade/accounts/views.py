@@ -53,7 +53,10 @@ def members(request, org_id: int):
 
 
 def accept_invitation(request, token: str):
-    invitation = get_object_or_404(Invitation, token=token, accepted_at__isnull=True)
+    invitation = get_object_or_404(Invitation, token=token)
+    if invitation.accepted_at:
+        # Still a 404 (the link opens nothing), with a page that says what to do instead.
+        return render(request, "accounts/invitation_used.html", status=404)
     invitee_signed_in = request.user.is_authenticated and request.user.email.lower() == invitation.email
     if not invitee_signed_in and get_user_model().objects.filter(email__iexact=invitation.email).exists():
         # The link alone must not open an existing account: its owner signs in, then accepts.

@@ -55,24 +55,23 @@ def _take_number(organisation: Organisation, series: str, year: int) -> int:
 def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoice | None:
     """Issue what is still due for one subscription and period; None when nothing is left.
 
-    The due-minus-billed difference is computed again under the numbering lock, so two runs
-    racing on the same period cannot both bill it.
+    The due-minus-billed difference is computed again under the organisation's lock, so two
+    runs racing on the same period cannot both bill it.
     """
     subscription = planned.subscription
     organisation = subscription.organisation
-    kind = DocumentKind.INVOICE if planned.total_excl_vat >= 0 else DocumentKind.CREDIT_NOTE
-    series = SERIES[kind]
-    # One issuer at a time per organisation, so that the last date read below stays the last.
+    # One issuer at a time per organisation: what is billed and the last date read below stay true.
     Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
+    billed = engine.billed_amounts([subscription.pk], period_start=planned.period.start)
+    lines = engine.plan_period(subscription, planned.period, planned.invoice_date, billed).lines
+    if not lines:
+        return None
+    kind = DocumentKind.INVOICE if sum(line.amount for line in lines) >= 0 else DocumentKind.CREDIT_NOTE
+    series = SERIES[kind]
     issue_date = chronological_date(planned.invoice_date, Invoice.objects.filter(
         organisation=organisation, series=series).aggregate(last=Max("issue_date"))["last"])
     year = issue_date.year
     sequence = _take_number(organisation, series, year)
-    billed = engine.billed_amounts([subscription.pk], period_start=planned.period.start)
-    lines = engine.plan_period(subscription, planned.period, planned.invoice_date, billed).lines
-    if not lines:
-        transaction.set_rollback(True)
-        return None
     groups = vat_breakdown((line.amount, line.vat_rate) for line in lines)
     excl, vat, incl = totals(groups)
     corrects = None
@@ -130,6 +129,7 @@ def bill_until(until: date, *, organisation_id: int | None = None, dry_run: bool
             run.total_vat += vat
             run.total_incl_vat += incl
         return run
+    # One transaction per document: a run cut short is simply run again.
     for planned in run.planned:
         invoice = issue_invoice(planned, acting_user=acting_user)
         if invoice is not None:

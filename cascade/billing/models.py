@@ -61,6 +61,8 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-issue_date", "-number"]
+        # The last issue date of a series is read before each number is given (numbering.chronological_date).
+        indexes = [models.Index(fields=["organisation", "series", "issue_date"], name="invoice_series_date")]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "number"], name="unique_invoice_number"),
             models.UniqueConstraint(fields=["organisation", "series", "year", "sequence"], name="unique_invoice_seq"),

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -72,7 +73,7 @@ def place_detail(request, place_id: int):
     counted = {s.id for s in spaces if s.rentable} - {s.parent_id for s in spaces}
     rows = [
         timeline.TimelineRow(
-            label=r.reference, sublabel=f"{r.type.name}" + (f" · {r.surface:g} m²" if r.surface else ""),
+            label=r.reference, sublabel=r.type.name + (f" · {floatformat(r.surface, '-2')} m²" if r.surface else ""),
             valid_from=r.valid_from, valid_until=r.valid_end_exclusive,
             bars=[timeline.TimelineBar(o.start, o.end, o.label, None, "occupied") for o in by_space.get(r.pk, [])],
         )

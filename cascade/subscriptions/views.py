@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from cascade.accounts.models import Organisation, OrganisationKind
 from cascade.accounts.tenancy import get_scoped_or_404, scoped
@@ -28,7 +29,11 @@ def occupant_detail(request, org_id: int):
         "place").prefetch_related("versions__components", "versions__resources").order_by("reference")
     invoices = scoped(Invoice, request.user).filter(customer=occupant).select_related("place").order_by(
         "-issue_date", "-number")
+    facts = [occupant.legal_form, occupant.siret and f"SIRET {occupant.siret}", occupant.price_category,
+             occupant.is_cooperative_member and _("cooperative member")]
+    contact = [occupant.contact_name, occupant.email, occupant.phone]
     return render(request, "subscriptions/occupant_detail.html", {
         "occupant": occupant, "subscriptions": subscriptions, "invoices": invoices,
+        "facts": [f for f in facts if f], "contact": [c for c in contact if c],
         "is_operator_view": occupant.kind != OrganisationKind.OPERATOR,
     })
