@@ -247,3 +247,14 @@ def test_inviting_into_an_unknown_organisation_is_refused(operator, inbox):
     with pytest.raises(CommandError, match="no organisation matches 'Nulle Part'"):
         call_command("invite", "eve@tremplin.example.org", "--organisation", "Nulle Part")
     assert inbox.messages == []
+
+
+def test_a_failed_login_speaks_of_the_e_mail_address(site):
+    page = Client().post(reverse("login"), {"username": site["alice"].email, "password": "wrong"})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Cette adresse e-mail et ce mot de passe ne correspondent à aucun compte." in html
+    assert "nom d’utilisateur" not in html and "nom d'utilisateur" not in html
+    reset = Client().get(reverse("password_reset")).content.decode()
+    assert "Courriel" not in reset and "E-mail" in reset

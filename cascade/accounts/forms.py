@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
@@ -7,6 +7,14 @@ from .models import Role
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.CharField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True}))
+    # People sign in with their e-mail address: the error says so, not "username".
+    error_messages = {**AuthenticationForm.error_messages,
+                      "invalid_login": _("This e-mail address and password do not match an account.")}
+
+
+class EmailPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(label=_("E-mail"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
 
 
 class InvitationForm(forms.Form):

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .forms import EmailPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,7 +11,7 @@ urlpatterns = [
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/reset/", auth_views.PasswordResetView.as_view(
-        template_name="accounts/password_reset.html",
+        template_name="accounts/password_reset.html", form_class=EmailPasswordResetForm,
         email_template_name="accounts/email/password_reset.txt",
         subject_template_name="accounts/email/password_reset_subject.txt",
         success_url=reverse_lazy("password_reset_done")), name="password_reset"),

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from cascade.accounts.models import Organisation
 from cascade.accounts.tenancy import get_scoped_or_404, scoped
 from cascade.dates import DateInputError, parse_month
+from cascade.imports.cells import normalise
 from cascade.places.models import Place
 from cascade.places.views import _operator_or_404
 
@@ -42,11 +43,12 @@ def invoices(request, org_id: int):
     page = Paginator(qs.order_by("-issue_date", "-number"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    customers = scoped(Organisation, request.user).filter(operator=operator, received_invoices__isnull=False)
     return render(request, "billing/invoices.html", {
         "operator": operator, "page": page, "invoices": page.object_list, "totals": totals,
         "places": scoped(Place, request.user).filter(organisation=operator),
-        "customers": scoped(Organisation, request.user).filter(operator=operator, received_invoices__isnull=False)
-        .distinct().order_by("name"),
+        # Sorted as a reader expects ("Élise" beside "Elsa", not after "Zoé"), whatever the database's collation.
+        "customers": sorted(customers.distinct(), key=lambda org: normalise(org.name)),
         "filters": {"place": place_id, "customer": customer_id, "month": request.GET.get("month", ""), "kind": kind},
         "query": query.urlencode(),
     })
