@@ -407,9 +407,16 @@ def test_a_seller_without_address_or_siret_issues_nothing(essai):
     Organisation.objects.filter(pk=essai.operator.pk).update(address="", siret="")
     essai.subscribe(essai.place("Halle Essai", vat=True), "Atelier Aubépine", "A1", entry=date(2026, 3, 1),
                     rent="310.00")
+    other = Site("Autre Lieu", "autre-lieu")
+    other.subscribe(other.place("Halle Autre", vat=True), "Cordée Coop", "C1", entry=date(2026, 3, 1),
+                    rent="100.00")
 
+    # The complete seller is billed; the other is named, with what it lacks, and exit status 1.
+    out = io.StringIO()
     with pytest.raises(CommandError, match=r"^Tiers-Lieu Essai: the address and SIRET of the seller must be set"):
-        bill("--until", "2026-03-31")
+        call_command("bill", "--until", "2026-03-31", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {
+        "issued": 1, "total_excl_vat": "100.00", "total_vat": "20.00", "total_incl_vat": "120.00"}
     assert not essai.invoices().exists()
 
     Organisation.objects.filter(pk=essai.operator.pk).update(address="5 rue de l'Essai", siret="73282932000074")

@@ -28,7 +28,7 @@ def check_seller(org: Organisation) -> None:
     missing = [label for label, value in (("address", org.address), ("SIRET", org.siret)) if not value.strip()]
     if missing:
         raise BillingError(f"{org.name}: the {' and '.join(missing)} of the seller must be set before invoicing "
-                           f"(the organisation's page in the admin)")
+                           f"(the organisation's page in the admin); nothing was issued for it")
 
 
 def seller_snapshot(org: Organisation) -> dict:
@@ -109,6 +109,7 @@ class BillingRun:
     total_excl_vat: Decimal = Decimal("0.00")
     total_vat: Decimal = Decimal("0.00")
     total_incl_vat: Decimal = Decimal("0.00")
+    refused: list[str] = field(default_factory=list)  # sellers left out, and why
 
     def as_dict(self) -> dict:
         return {"issued": len(self.issued) if not self.dry_run else len(self.planned),
@@ -120,8 +121,13 @@ def bill_until(until: date, *, organisation_id: int | None = None, dry_run: bool
                acting_user=None) -> BillingRun:
     """Issue, in date order, every invoice whose invoice date is on or before `until`."""
     run = BillingRun(until=until, dry_run=dry_run, planned=engine.plan(until, organisation_id))
+    # A seller that cannot issue valid invoices is left out; the others are billed.
     for seller in {planned.subscription.organisation for planned in run.planned}:
-        check_seller(seller)
+        try:
+            check_seller(seller)
+        except BillingError as error:
+            run.refused.append(str(error))
+            run.planned = [p for p in run.planned if p.subscription.organisation_id != seller.pk]
     if dry_run:
         for planned in run.planned:
             excl, vat, incl = totals(vat_breakdown((ln.amount, ln.vat_rate) for ln in planned.lines))

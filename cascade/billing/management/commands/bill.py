@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cascade.billing.actions import BillingError, bill_until
+from cascade.billing.actions import bill_until
 from cascade.billing.formatting import format_eur
 from cascade.dates import DateInputError, parse_day
 
@@ -20,12 +20,10 @@ class Command(BaseCommand):
             day = parse_day(until)
         except DateInputError as error:
             raise CommandError(f"--until: {error}") from None
-        try:
-            run = bill_until(day, dry_run=dry_run)
-        except BillingError as error:
-            raise CommandError(str(error)) from None
+        run = bill_until(day, dry_run=dry_run)
         if json:
             self.stdout.write(_dumps(run.as_dict()))
+            _fail_on(run)
             return
         verb = "would issue" if dry_run else "issued"
         documents = run.planned if dry_run else run.issued
@@ -39,6 +37,13 @@ class Command(BaseCommand):
         self.stdout.write(f"{verb} {len(documents)} invoice(s) up to {day}: "
                           f"{format_eur(run.total_excl_vat)} HT, {format_eur(run.total_vat)} TVA, "
                           f"{format_eur(run.total_incl_vat)} TTC")
+        _fail_on(run)
+
+
+def _fail_on(run) -> None:
+    """Exit status 1, and why, when a seller was left out of the run."""
+    if run.refused:
+        raise CommandError("\n".join(run.refused))
 
 
 def _dumps(data: dict) -> str:

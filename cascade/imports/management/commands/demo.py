@@ -31,6 +31,8 @@ class Command(BaseCommand):
         today = timezone.localdate()
         run = bill_until(today)
         self.stdout.write(f"Billed up to {today}: {len(run.issued)} invoice(s) issued.")
+        for refusal in run.refused:
+            self.stderr.write(f"Not billed: {refusal}")
         self.stdout.write(self.style.SUCCESS(
             f"\n  Cascade: http://127.0.0.1:{_port()}/\n  Login: {DEMO_EMAIL}\n  Password: {DEMO_PASSWORD}\n"))
 
