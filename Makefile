@@ -15,11 +15,13 @@ $(BIN)/cascade: requirements.lock pyproject.toml
 
 install: $(BIN)/cascade
 
-## Run Cascade: migrate, load the demo site when the database is empty, bill up to today, serve.
+## Run Cascade: migrate, load the demo site when the database is empty, bill up to today, run the
+## daily pass (signature reminders and expiries, end-of-convention alerts), serve.
 run: install
 	@mkdir -p var
 	$(BIN)/cascade migrate --noinput
 	$(BIN)/cascade demo
+	$(BIN)/cascade tick
 	$(BIN)/cascade runserver 127.0.0.1:$(PORT)
 
 ## Run the whole test suite: SQLite, then PostgreSQL when one answers, browser tests included.

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "cascade.subscriptions",
     "cascade.billing",
     "cascade.imports",
+    "cascade.contracts",
+    "cascade.signing",
 ]
 
 MIDDLEWARE = [
@@ -120,11 +122,21 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cascade <cascade@localhost>")
 
+# Electronic signature. The private keys of Cascade's certificate authority and of the sealing
+# certificates are stored encrypted with this passphrase (by default derived from SECRET_KEY:
+# set it explicitly in production, so that a new SECRET_KEY does not lock the keys away).
+SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "") or f"cascade-keys:{SECRET_KEY}"
+# An RFC 3161 timestamp authority; without it, seals carry the server's signing time only.
+SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # Django's own console handler would print each of its messages a second time through root.
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True},
+                # pyHanko logs a traceback for every altered or foreign PDF it is asked to check: that
+                # is an answer given to the user, not an error of Cascade.
+                "pyhanko": {"level": "ERROR"}, "pyhanko_certvalidator": {"level": "ERROR"}},
 }

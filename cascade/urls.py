@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("cascade.subscriptions.urls")),
     path("", include("cascade.billing.urls")),
     path("", include("cascade.imports.urls")),
+    path("", include("cascade.contracts.urls")),
+    path("", include("cascade.signing.urls")),
 ]

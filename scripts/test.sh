@@ -5,16 +5,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
-ensure_chromium() {
-  [ -x /usr/bin/chromium ] && return 0
+# Debian packages the suite uses: chromium (browser tests), poppler-utils (pdftotext, pdfsig),
+# libnss3-tools (certutil: pdfsig trusts the test certificate authority through an NSS database).
+ensure_debian_packages() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v pdfsig >/dev/null || missing+=(poppler-utils)
+  command -v certutil >/dev/null || missing+=(libnss3-tools)
+  [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing Debian's chromium for the browser tests"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    echo "== installing Debian packages for the tests: ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
   else
-    echo "!! /usr/bin/chromium missing: sudo apt-get install -y chromium  (browser tests will be skipped)"
+    echo "!! missing: sudo apt-get install -y ${missing[*]}  (the tests that need them will be skipped)"
   fi
 }
-ensure_chromium
+ensure_debian_packages
 
 pg_answers() {
   $BIN/python - <<'PY' 2>/dev/null

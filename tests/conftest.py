@@ -1,11 +1,18 @@
 """Shared fixtures: personas (alice operates, bob is a viewer, charlie belongs elsewhere) and
 the demo workbook imported once per session."""
 
+import email
 import os
+import re
+import socket
 from datetime import date
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "cascade" / "demo"
@@ -94,6 +101,63 @@ def alice_client(client, site):
 def charlie_client(client, site):
     login(client, site["charlie"])
     return client
+
+
+# A real SMTP server on loopback -----------------------------------------------------------------
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it is sent."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def only(self, to: str) -> EmailMessage:
+        assert [rcpt for rcpt, _ in self.messages] == [[to]], self.messages
+        return self.messages[0][1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server, settings):
+    """Django sends through the loopback SMTP server (pytest-django's default is locmem)."""
+    controller, inbox = smtp_server
+    inbox.messages.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return inbox
+
+
+def body_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_path(message: EmailMessage) -> str:
+    """The path of the one link in the message (the host is the site's, the path is ours)."""
+    links = re.findall(r"https?://\S+", body_of(message))
+    assert len(links) == 1, body_of(message)
+    return urlsplit(links[0]).path
 
 
 def pytest_collection_modifyitems(config, items):

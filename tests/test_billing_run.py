@@ -65,7 +65,7 @@ class Site:
                                                    reference=f"OCC-{self._count:04d}")
         version = SubscriptionVersion.objects.create(subscription=subscription, number=1, effective_from=entry,
                                                      entry_date=entry, exit_date=exit, frequency=frequency,
-                                                     term=term)
+                                                     term=term, status="in_force")
         version.resources.set([resource])
         SubscriptionComponent.objects.create(version=version, kind="rent", monthly_amount=Decimal(rent))
         if fluids:
@@ -314,7 +314,7 @@ def _leave_early(subscription: Subscription, exit: date, entry: date | None = No
     v1 = subscription.current_version
     v2 = SubscriptionVersion.objects.create(subscription=subscription, number=2, effective_from=v1.effective_from,
                                             entry_date=entry or v1.entry_date, exit_date=exit,
-                                            frequency=v1.frequency, term=v1.term)
+                                            frequency=v1.frequency, term=v1.term, status="in_force")
     v2.resources.set(v1.resources.all())
     SubscriptionComponent.objects.bulk_create(
         SubscriptionComponent(version=v2, kind=c.kind, monthly_amount=c.monthly_amount)

@@ -4,82 +4,21 @@ Django's SMTP backend talks to an aiosmtpd server started for this module; the m
 receives are read as a person would: find the link, open it, follow the pages.
 """
 
-import email
 import io
-import re
-import socket
-from email import policy
-from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
 from cascade.accounts.models import Invitation, Membership, Role
-from conftest import PASSWORD, login
+from conftest import PASSWORD, body_of, link_path, login
 
 NEW_PASSWORD = "a river of cedar and chalk"
 DANA = "dana@tremplin.example.org"
 DANA_FORM = {"first_name": "Dana", "last_name": "Kerouac", "password": NEW_PASSWORD}
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it is sent."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        raw = envelope.original_content or envelope.content
-        message = email.message_from_bytes(raw, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def only(self, to: str) -> EmailMessage:
-        assert [rcpt for rcpt, _ in self.messages] == [[to]], self.messages
-        return self.messages[0][1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
-@pytest.fixture
-def inbox(smtp_server, settings):
-    """Django sends through the loopback SMTP server (pytest-django's default is locmem)."""
-    controller, inbox = smtp_server
-    inbox.messages.clear()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    return inbox
-
-
-def _body(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def _link_path(message: EmailMessage) -> str:
-    """The path of the one link in the message (the host is the site's, the path is ours)."""
-    links = re.findall(r"https?://\S+", _body(message))
-    assert len(links) == 1, _body(message)
-    return urlsplit(links[0]).path
 
 
 def _signs_in(email_address: str, password: str) -> bool:
@@ -107,8 +46,8 @@ def test_an_invited_person_joins_with_the_invited_role_and_signs_in(
     assert response.url == reverse("members", args=[operator.pk])
     message = inbox.only(DANA)
     assert operator.name in message["Subject"]
-    assert operator.name in _body(message)
-    path = _link_path(message)
+    assert operator.name in body_of(message)
+    path = link_path(message)
     assert path.startswith("/invitation/")
 
     visitor = Client()
@@ -131,7 +70,7 @@ def test_an_invited_person_joins_with_the_invited_role_and_signs_in(
 def test_an_invitation_link_cannot_be_used_twice(alice_client, operator, inbox,
                                                  django_capture_on_commit_callbacks):
     _invite(alice_client, operator, django_capture_on_commit_callbacks, role=Role.VIEWER)
-    path = _link_path(inbox.only(DANA))
+    path = link_path(inbox.only(DANA))
     assert Client().post(path, DANA_FORM).status_code == 302
 
     other = Client()
@@ -147,7 +86,7 @@ def test_an_invitation_link_cannot_be_used_twice(alice_client, operator, inbox,
 def test_a_weak_password_is_refused_and_the_invitation_kept(alice_client, operator, inbox,
                                                             django_capture_on_commit_callbacks):
     _invite(alice_client, operator, django_capture_on_commit_callbacks)
-    path = _link_path(inbox.only(DANA))
+    path = link_path(inbox.only(DANA))
 
     response = Client().post(path, DANA_FORM | {"password": "password"})
 
@@ -172,7 +111,7 @@ def test_an_invitation_to_an_existing_account_needs_its_password(
     """The link alone does not open an account that already exists: its owner signs in first."""
     charlie = site["charlie"]
     _invite(alice_client, operator, django_capture_on_commit_callbacks, charlie.email, Role.VIEWER)
-    path = _link_path(inbox.only(charlie.email))
+    path = link_path(inbox.only(charlie.email))
 
     stranger = Client()
     response = stranger.post(path, {"first_name": "Eve", "last_name": "Mallory",
@@ -200,7 +139,7 @@ def test_a_forgotten_password_is_reset_through_the_link_received(site, inbox):
 
     assert response.status_code == 302
     assert response.url == reverse("password_reset_done")
-    path = _link_path(inbox.only(alice.email))
+    path = link_path(inbox.only(alice.email))
     form = visitor.get(path, follow=True)
     assert form.status_code == 200
     assert form.context["validlink"]
@@ -235,8 +174,8 @@ def test_the_first_administrator_is_invited_from_the_command_line(operator, inbo
         call_command("invite", "EVE@Tremplin.example.org", "--organisation", operator.slug, stdout=out)
 
     message = inbox.only("eve@tremplin.example.org")
-    path = _link_path(message)
-    assert f"{operator.name} vous invite à rejoindre {operator.name}" in _body(message)
+    path = link_path(message)
+    assert f"{operator.name} vous invite à rejoindre {operator.name}" in body_of(message)
     assert out.getvalue().strip().endswith(path)
     assert Client().post(path, DANA_FORM).status_code == 302
     eve = get_user_model().objects.get(email="eve@tremplin.example.org")

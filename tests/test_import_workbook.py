@@ -20,9 +20,10 @@ from django.urls import reverse
 
 from cascade.accounts.models import AuditEvent, Membership, Organisation, OrganisationKind, Role
 from cascade.billing.models import BilledOutside, Invoice, InvoiceLine, NumberSequence
+from cascade.contracts.models import Contract
 from cascade.imports.services import import_workbook
 from cascade.places.models import Place, PlaceShare, Resource, ResourceChange, ResourceType, VatRegime
-from cascade.subscriptions.models import Subscription
+from cascade.subscriptions.models import Subscription, SubscriptionTemplate
 from conftest import ERRORS_EXPECTED, ERRORS_WORKBOOK, WORKBOOK, login
 
 ATELIERS = "Les Ateliers du Canal"
@@ -81,7 +82,9 @@ def _clear_demo(operator: Organisation) -> None:
     Invoice.objects.all().delete()
     BilledOutside.objects.all().delete()
     NumberSequence.objects.all().delete()
+    Contract.objects.all().delete()
     Subscription.objects.all().delete()  # versions and components cascade
+    SubscriptionTemplate.objects.all().delete()
     ResourceChange.objects.all().delete()
     # Sub-units protect their parent: delete leaves first.
     while Resource.objects.exists():

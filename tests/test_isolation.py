@@ -9,23 +9,38 @@ operator, reads every page but reaches none of the pages that change something.
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from test_signed_pdf import signed_request
 
 from cascade.accounts.models import Invitation, Membership, Organisation, OrganisationKind, Role
 from cascade.billing.models import Invoice
+from cascade.contracts import actions as contracts
+from cascade.contracts.demo import _vacant_spaces
+from cascade.contracts.models import Contract, DocumentTemplate
 from cascade.places.models import Place, Resource
+from cascade.signing.actions import SignerSpec
+from cascade.signing.models import Party, SignatureRequest
+from cascade.subscriptions import actions as subscriptions
+from cascade.subscriptions import documents
+from cascade.subscriptions.models import RequiredDocument, Subscription, SubscriptionTemplate, SupportingDocument
 from conftest import PASSWORD, WORKBOOK
 
 # Public pages (login, password reset, an invitation opened from its e-mail), Django's admin
 # and the language switch: not pages of an organisation.
+# Signing pages (reached by a personal link) and the verification of a signed PDF are public too:
+# test_signing_flow.py shows who may use a link.
 PUBLIC = {"login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-          "password_reset_complete", "accept_invitation"}
+          "password_reset_complete", "accept_invitation", "sign", "sign_document", "sign_send_code",
+          "sign_verify_code", "sign_sign", "sign_refuse", "sign_upload", "verify_pdf"}
 SKIPPED_PREFIXES = ("admin/", "i18n/")
 
 ATELIERS = "Les Ateliers du Canal"
@@ -84,6 +99,55 @@ class Demo:
         return invoices.order_by("pk").first()
 
     @cached_property
+    def subscription(self) -> Subscription:
+        return Subscription.objects.filter(subscriber=self.occupant).order_by("pk").first()
+
+    @cached_property
+    def contract(self) -> Contract:
+        """The paper convention of an imported subscription."""
+        return Contract.objects.get(subscription=self.subscription)
+
+    @cached_property
+    def draft(self) -> Contract:
+        """A new subscription's convention, not sent yet; its template asks for an insurance certificate."""
+        place = self.place
+        requirement = RequiredDocument.objects.create(organisation=self.operator, name="Assurance", formats=["pdf"])
+        template = SubscriptionTemplate.objects.create(organisation=self.operator, name="Convention test")
+        template.required_documents.add(requirement)
+        occupant = Organisation.objects.create(name="Nouvel occupant", slug="nouvel-occupant",
+                                               kind=OrganisationKind.OCCUPANT, operator=self.operator)
+        terms = subscriptions.TermsInput(entry_date=date(2026, 12, 1), exit_date=None, frequency="monthly",
+                                         term="advance", resources=_vacant_spaces(place, date(2026, 12, 1), 1),
+                                         amounts={"rent": Decimal("300")})
+        return subscriptions.create_subscription(self.operator, subscriber=occupant, place=place, template=template,
+                                                 terms=terms, acting_user=self.site["alice"])[1]
+
+    @cached_property
+    def document(self) -> SupportingDocument:
+        upload = SimpleUploadedFile("assurance.pdf", b"%PDF-1.7\n% an insurance certificate\n")
+        requirement = self.draft.subscription.template.required_documents.get()
+        return documents.upload_document(self.draft.subscription, requirement, upload, uploaded_by="test")
+
+    @cached_property
+    def signature_request(self) -> SignatureRequest:
+        signers = [SignerSpec("Nina Occupante", "nina@occupant.example.org", Party.OCCUPANT),
+                   SignerSpec("Alice", self.site["alice"].email, Party.OPERATOR)]
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            return contracts.send_for_signature(self.draft, signers)
+
+    @cached_property
+    def signed_request(self) -> SignatureRequest:
+        return signed_request(self.operator, self.site["alice"])
+
+    @cached_property
+    def document_template(self) -> DocumentTemplate:
+        return contracts.ensure_default_templates(self.operator)["convention_temporaire"]
+
+    @cached_property
+    def subscription_template(self) -> SubscriptionTemplate:
+        return self.subscription.template
+
+    @cached_property
     def review_token(self) -> str:
         """An upload of the workbook by alice, waiting for her review."""
         with WORKBOOK.open("rb") as f:
@@ -120,6 +184,38 @@ CASES: dict[str, Case] = {
                             manage_only=True),
     "import_review": Case(lambda d: reverse("import_review", args=[d.operator.pk, d.review_token]),
                           manage_only=True),
+    "resource_attributes": Case(lambda d: reverse("resource_attributes", args=[d.resource.pk]), "post",
+                                alice_status=302, manage_only=True),
+    "resource_types": Case(lambda d: reverse("resource_types", args=[d.operator.pk])),
+    "resource_type": Case(lambda d: reverse("resource_type", args=[d.resource.type_id])),
+    "new_subscription": Case(lambda d: reverse("new_subscription", args=[d.operator.pk]), manage_only=True),
+    "required_documents": Case(lambda d: reverse("required_documents", args=[d.operator.pk])),
+    "subscription": Case(lambda d: reverse("subscription", args=[d.subscription.pk])),
+    "amend_subscription": Case(lambda d: reverse("amend_subscription", args=[d.subscription.pk]),
+                               manage_only=True),
+    "cancel_subscription": Case(lambda d: reverse("cancel_subscription", args=[d.draft.subscription_id]), "post",
+                                alice_status=302, manage_only=True),
+    "document": Case(lambda d: reverse("document", args=[d.document.pk])),
+    "document_review": Case(lambda d: reverse("document_review", args=[d.document.pk]), "post",
+                            alice_status=302, manage_only=True),
+    "subscription_template": Case(lambda d: reverse("subscription_template", args=[d.subscription_template.pk])),
+    "subscription_template_terms": Case(
+        lambda d: reverse("subscription_template_terms", args=[d.subscription_template.pk]), "post",
+        alice_status=400, manage_only=True),
+    "templates": Case(lambda d: reverse("templates", args=[d.operator.pk])),
+    "document_template": Case(lambda d: reverse("document_template", args=[d.document_template.pk])),
+    "document_template_preview": Case(lambda d: reverse("document_template_preview",
+                                                        args=[d.document_template.pk]), "post"),
+    "contract_pdf": Case(lambda d: reverse("contract_pdf", args=[d.contract.pk])),
+    "contract_send": Case(lambda d: reverse("contract_send", args=[d.draft.pk]), manage_only=True),
+    "contract_discard": Case(lambda d: reverse("contract_discard", args=[d.draft.pk]), "post", alice_status=302,
+                             manage_only=True),
+    "signature_request": Case(lambda d: reverse("signature_request", args=[d.signature_request.pk])),
+    "signature_signed_pdf": Case(lambda d: reverse("signature_signed_pdf", args=[d.signed_request.pk])),
+    "signature_cancel": Case(lambda d: reverse("signature_cancel", args=[d.signature_request.pk]), "post",
+                             alice_status=302, manage_only=True),
+    "signature_renew_link": Case(lambda d: reverse("signature_renew_link", args=[d.signature_request.pk]), "post",
+                                 alice_status=302, manage_only=True),
 }
 # Pages without an object in their URL: each user lands on their own organisation.
 OWN_PAGES = {"home"}

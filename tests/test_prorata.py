@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cascade.billing.prorata import allocate, prorate, round_cents, split_by_days
+from cascade.billing.prorata import allocate, prorate, prorate_stretches, round_cents, split_by_days
 
 cents = st.integers(min_value=-(10**9), max_value=10**9)
 prices = cents.map(lambda c: Decimal(c).scaleb(-2))
@@ -103,3 +103,18 @@ def test_a_fully_covered_period_split_anyhow_sums_to_the_price(price, period_day
     bounds = [0, *cuts, period_days]
     parts = [b - a for a, b in pairwise(bounds)]
     assert sum(split_by_days(price, period_days, parts)) == price
+
+
+@given(price=st.decimals(min_value=0, max_value=100_000, places=2),
+       period_days=st.integers(min_value=28, max_value=92), data=st.data())
+def test_a_period_in_stretches_at_one_price_costs_its_prorata(price, period_days, data):
+    days = data.draw(st.lists(st.integers(min_value=0, max_value=period_days), min_size=1, max_size=5).filter(
+        lambda parts: sum(parts) <= period_days))
+    assert prorate_stretches([(price, d) for d in days], period_days) == prorate(price, sum(days), period_days)
+
+
+def test_stretches_at_two_prices_are_rounded_once():
+    # 14 days at 420.00 and 17 days at 441.00 of a 31-day month: 189.677… + 241.838… = 431.516… → 431.52.
+    assert prorate_stretches([(Decimal("420.00"), 14), (Decimal("441.00"), 17)], 31) == Decimal("431.52")
+    # Two identical versions splitting June: exactly the monthly price, not 900.02.
+    assert prorate_stretches([(Decimal("900.01"), 15), (Decimal("900.01"), 15)], 30) == Decimal("900.01")

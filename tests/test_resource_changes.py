@@ -46,7 +46,7 @@ def _occupy(place, reference, entry, exit_=None):
                                                reference=f"S-{reference}")
     version = SubscriptionVersion.objects.create(
         subscription=subscription, number=1, effective_from=entry, entry_date=entry, exit_date=exit_,
-        frequency=Frequency.MONTHLY, term=Term.ADVANCE,
+        frequency=Frequency.MONTHLY, term=Term.ADVANCE, status="in_force",
     )
     version.resources.add(_resource(place, reference))
 

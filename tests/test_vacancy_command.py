@@ -107,7 +107,7 @@ def halle(db):
                                                    reference=f"OCC-{n:04d}")
         version = SubscriptionVersion.objects.create(subscription=subscription, number=1, effective_from=entry,
                                                      entry_date=entry, exit_date=exit, frequency="monthly",
-                                                     term="advance")
+                                                     term="advance", status="in_force")
         version.resources.set([space])
         SubscriptionComponent.objects.create(version=version, kind="rent", monthly_amount=Decimal("100.00"))
     return place

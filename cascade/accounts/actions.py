@@ -8,10 +8,20 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .audit import record
 from .models import Invitation, Membership, Organisation
+
+
+def unique_slug(name: str) -> str:
+    """A slug for a new organisation, numbered when the name's is taken."""
+    base = slugify(name)[:70] or "org"
+    slug, n = base, 2
+    while Organisation.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 
 class InvitationError(Exception):

@@ -55,9 +55,15 @@ class Organisation(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     contact_name = models.CharField(_("contact"), max_length=200, blank=True)
+    # Who signs for the organisation, named in its contracts ("Mme Dupont, présidente").
+    representative = models.CharField(_("legal representative"), max_length=200, blank=True)
+    representative_title = models.CharField(_("representative's capacity"), max_length=100, blank=True)
     price_category = models.CharField(_("price category"), max_length=100, blank=True)
     is_cooperative_member = models.BooleanField(_("cooperative member"), default=False)
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    end_notice_days = models.PositiveSmallIntegerField(
+        _("notice before a convention ends (days)"), default=90,
+        help_text=_("Conventions ending within this many days are shown on the dashboard and e-mailed."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from cascade.subscriptions.models import COMPONENT_LABELS, Subscription, Subscri
 from .formatting import format_date_fr
 from .models import BilledOutside, InvoiceLine
 from .periods import Period, invoice_date, months_in, period_containing, periods_between
-from .prorata import prorate
+from .prorata import prorate_stretches
 
 ZERO = Decimal("0.00")
 
@@ -80,15 +80,16 @@ def due_lines(subscription: Subscription, period: Period) -> list[DueLine]:
     covered = occupied.intersect(period) if occupied else None
     if covered is None:
         return []
-    versions = list(subscription.versions.all())
-    current = subscription.current_version
+    versions = subscription.versions_in_force
+    current = versions[-1]
     vat_rate = subscription.place.invoice_vat_rate
     references = ", ".join(sorted(r.reference for r in current.resources.all()))
-    amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    stretches: dict[str, list[tuple[Decimal, int]]] = defaultdict(list)
     for version, part in _version_segments(versions, covered):
         months = months_in(version.frequency)
         for component in version.components.all():
-            amounts[component.kind] += prorate(component.monthly_amount * months, part.days, period.days)
+            stretches[component.kind].append((component.monthly_amount * months, part.days))
+    amounts = {kind: prorate_stretches(parts, period.days) for kind, parts in stretches.items()}
     lines = []
     for kind, amount in amounts.items():
         label = f"{COMPONENT_LABELS[kind]} — {references} — du {format_date_fr(covered.start)} au " \

@@ -46,6 +46,18 @@ def prorate(price: Decimal, days: int, period_days: int) -> Decimal:
     return _from_cents(_half_up(Fraction(price) * 100 * days / period_days))
 
 
+def prorate_stretches(stretches: Sequence[tuple[Decimal, int]], period_days: int) -> Decimal:
+    """The amount of a period priced in stretches, (price, days) each: the exact sum of every
+    price × days / `period_days`, rounded half-up once. A period covered at one price by several
+    stretches (versions that change something else) thus costs exactly its price."""
+    if period_days <= 0:
+        raise ValueError(f"a period has at least one day, got {period_days}")
+    if sum(days for _price, days in stretches) > period_days or any(days < 0 for _price, days in stretches):
+        raise ValueError(f"{[d for _p, d in stretches]} days do not fit in a period of {period_days} days")
+    exact = sum((Fraction(price) * days for price, days in stretches), Fraction(0))
+    return _from_cents(_half_up(exact * 100 / period_days))
+
+
 def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     """Split `total` (whole cents) in proportion to `weights`; the parts add up to `total`.
 

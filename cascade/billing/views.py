@@ -30,10 +30,11 @@ def invoices(request, org_id: int):
     qs = scoped(Invoice, request.user).filter(organisation=operator).select_related("customer", "place")
     place_id, customer_id = request.GET.get("place", ""), request.GET.get("customer", "")
     month, kind = _month(request.GET.get("month", "")), request.GET.get("kind", "")
+    # An id beyond 64 bits cannot exist (and SQLite cannot even compare with it).
     if place_id.isdigit():
-        qs = qs.filter(place_id=int(place_id))
+        qs = qs.filter(place_id=int(place_id)) if int(place_id) < 2**63 else qs.none()
     if customer_id.isdigit():
-        qs = qs.filter(customer_id=int(customer_id))
+        qs = qs.filter(customer_id=int(customer_id)) if int(customer_id) < 2**63 else qs.none()
     if month:
         qs = qs.filter(issue_date__gte=month, issue_date__lt=(month + timedelta(days=32)).replace(day=1))
     if kind in DocumentKind.values:

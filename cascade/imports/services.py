@@ -11,16 +11,25 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from django.db import transaction
-from django.utils.text import slugify
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from cascade.accounts.actions import unique_slug
 from cascade.accounts.audit import record
 from cascade.accounts.models import Organisation, OrganisationKind
 from cascade.billing import engine
 from cascade.billing.models import BilledOutside
 from cascade.billing.periods import invoice_date, periods_between
 from cascade.places.models import Place, PlaceShare, PriceBasis, Resource, ResourceType, Unit, VatRegime
-from cascade.subscriptions.models import ComponentKind, Subscription, SubscriptionComponent, SubscriptionVersion
+from cascade.subscriptions.models import (
+    ComponentKind,
+    Subscription,
+    SubscriptionComponent,
+    SubscriptionStatus,
+    SubscriptionTemplate,
+    SubscriptionVersion,
+    VersionStatus,
+)
 
 from .cells import normalise
 from .workbook import Fault, WorkbookReading, is_meeting_room, read_workbook
@@ -113,21 +122,13 @@ def _key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:70] or "org"
-    slug, n = base, 2
-    while Organisation.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 def _operator(reading: WorkbookReading) -> Organisation:
     row = reading.operator
     found = Organisation.objects.filter(kind=OrganisationKind.OPERATOR, siret=row.siret).first()
     if found:
         return found
     return Organisation.objects.create(
-        name=row.name, slug=_unique_slug(row.name), kind=OrganisationKind.OPERATOR,
+        name=row.name, slug=unique_slug(row.name), kind=OrganisationKind.OPERATOR,
         legal_form=row.legal_form, siret=row.siret, vat_number=row.vat_number or "",
         iban=row.iban or "", sepa_creditor_id=row.ics or "", address=row.address or "",
     )
@@ -169,7 +170,7 @@ def _occupants(reading: WorkbookReading, operator: Organisation) -> tuple[dict[s
         if found is None:
             created["occupants"] += 1
             found = Organisation.objects.create(
-                name=row.name, slug=_unique_slug(row.name), kind=OrganisationKind.OCCUPANT, operator=operator,
+                name=row.name, slug=unique_slug(row.name), kind=OrganisationKind.OCCUPANT, operator=operator,
                 legal_form=row.legal_form or "", siret=row.siret or "", iban=row.iban or "",
                 address=row.address or "", email=row.email or "", phone=row.phone or "",
                 contact_name=row.contact or "", price_category=row.category,
@@ -184,7 +185,7 @@ def _occupants(reading: WorkbookReading, operator: Organisation) -> tuple[dict[s
             if partner is None:
                 created["partners"] += 1
                 partner = Organisation.objects.create(
-                    name=name, slug=_unique_slug(name), kind=OrganisationKind.PARTNER, operator=operator)
+                    name=name, slug=unique_slug(name), kind=OrganisationKind.PARTNER, operator=operator)
             organisations[_key(name)] = partner
     for key in operator_keys:
         del organisations[key]
@@ -252,15 +253,21 @@ def _resources(reading: WorkbookReading, operator: Organisation,
 def _subscriptions(reading: WorkbookReading, operator: Organisation, places: dict[str, Place],
                    resources: dict[tuple[str, str], Resource], organisations: dict[str, Organisation],
                    billing_from: date | None) -> list[Subscription]:
+    from cascade.contracts.actions import record_signed_outside
+
     subscriptions = []
     start = Subscription.objects.filter(organisation=operator).count()
     for n, row in enumerate(sorted(reading.occupations, key=lambda o: o.row), start=start + 1):
         subscription = Subscription.objects.create(
             organisation=operator, subscriber=organisations[_key(row.occupant)], place=places[row.place],
+            template=_template(operator, places[row.place], row.frequency, row.term),
             reference=f"OCC-{n:04d}", deposit=row.deposit, billing_from=billing_from,
+            # Signed on paper before Cascade: in force as imported.
+            status=SubscriptionStatus.ACTIVE,
         )
         version = SubscriptionVersion.objects.create(
-            subscription=subscription, number=1, effective_from=row.entry, entry_date=row.entry,
+            subscription=subscription, number=1, status=VersionStatus.IN_FORCE, in_force_at=timezone.now(),
+            effective_from=row.entry, entry_date=row.entry,
             exit_date=row.exit, frequency=row.frequency, term=row.term, note=row.remarks or "",
         )
         version.resources.set([resources[(row.place, ref)] for ref in row.references])
@@ -269,8 +276,20 @@ def _subscriptions(reading: WorkbookReading, operator: Organisation, places: dic
             components.append(SubscriptionComponent(version=version, kind=ComponentKind.FLUIDS,
                                                     monthly_amount=row.fluids))
         SubscriptionComponent.objects.bulk_create(components)
+        # The paper convention, on record: its PDF is drawn, marked as such, when first opened.
+        record_signed_outside(version)
         subscriptions.append(subscription)
     return subscriptions
+
+
+def _template(operator: Organisation, place: Place, frequency: str, term: str) -> SubscriptionTemplate:
+    """One subscription template per place and billing terms found in the workbook."""
+    from cascade.contracts.changes import FREQUENCIES, TERMS
+
+    name = f"{place.name} — facturation {FREQUENCIES[frequency]}, {TERMS[term]}"
+    template, _created = SubscriptionTemplate.objects.get_or_create(
+        organisation=operator, name=name, defaults={"frequency": frequency, "term": term})
+    return template
 
 
 def _record_billed_outside(subscriptions: list[Subscription], billing_from: date) -> None:

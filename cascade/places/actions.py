@@ -14,8 +14,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cascade.accounts.audit import record
+from cascade.subscriptions.models import HOLDING_STATUSES
 
-from .models import Resource, ResourceChange
+from .models import Resource, ResourceChange, ResourceType
 
 
 class ResourceChangeError(ValueError):
@@ -46,7 +47,8 @@ def _check_changeable(resource: Resource, effective_date: date) -> None:
         raise ResourceChangeError(
             _("%(ref)s has sub-units on that date: change the sub-units first.") % {"ref": resource.reference}
         )
-    for version in resource.subscription_versions.select_related("subscription__subscriber", "subscription__place"):
+    held = resource.subscription_versions.filter(status__in=HOLDING_STATUSES)
+    for version in held.select_related("subscription__subscriber", "subscription__place"):
         end = version.end_exclusive(version.subscription.place)
         if end > effective_date:
             raise ResourceChangeError(
@@ -148,3 +150,34 @@ def merge_resources(resources: list[Resource], reference: str, *, effective_date
     record("resource.merge", organisation=sources[0].organisation, actor=acting_user, obj=change,
            sources=[s.reference for s in sources], result=merged.reference, effective_date=effective_date.isoformat())
     return merged
+
+
+# Resource types and the attributes an operator defines ----------------------------------------
+
+ATTRIBUTE_TYPES = ("text", "number", "bool")
+
+
+@transaction.atomic
+def save_resource_type(resource_type: ResourceType, changes: dict, *, acting_user=None) -> None:
+    """Change a type's unit, rentable flag, reference price or attribute definitions, audited."""
+    before = {name: getattr(resource_type, name) for name in changes}
+    for name, value in changes.items():
+        setattr(resource_type, name, value)
+    resource_type.save(update_fields=list(changes))
+    record("resource_type.changed", organisation=resource_type.organisation, actor=acting_user, obj=resource_type,
+           before={k: str(v) for k, v in before.items()}, after={k: str(v) for k, v in changes.items()})
+
+
+@transaction.atomic
+def set_attributes(resource: Resource, values: dict, *, acting_user=None) -> None:
+    """The resource's values of its type's attributes (keys its type does not define are refused)."""
+    known = {a["key"] for a in resource.type.attributes}
+    unknown = set(values) - known
+    if unknown:
+        raise ResourceChangeError(_("Unknown attributes for %(type)s: %(keys)s.")
+                                  % {"type": resource.type.name, "keys": ", ".join(sorted(unknown))})
+    before = dict(resource.attributes)
+    resource.attributes = {**resource.attributes, **values}
+    resource.save(update_fields=["attributes"])
+    record("resource.attributes_changed", organisation=resource.organisation, actor=acting_user, obj=resource,
+           before=before, after=resource.attributes)

@@ -16,17 +16,24 @@ from cascade.accounts.models import MANAGE_ROLES, Organisation, OrganisationKind
 from cascade.accounts.tenancy import get_scoped_or_404, managed_organisation_or_404, role_in, scoped
 from cascade.billing.models import Invoice
 from cascade.dates import DateInputError, parse_day
+from cascade.subscriptions.models import HOLDING_STATUSES
 
 from . import actions, timeline, vacancy
-from .forms import MergeForm, SplitForm
-from .models import Place, Resource
+from .forms import AttributesForm, MergeForm, ResourceTypeForm, SplitForm
+from .models import Place, Resource, ResourceType
 from .occupancy import month_starts, spaces_and_occupancies
 
 
 def _day(request) -> date:
+    """The day asked for with ?on=YYYY-MM-DD, today without it (and, said, for a malformed one)."""
+    asked = request.GET.get("on", "")
+    if not asked:
+        return timezone.localdate()
     try:
-        return parse_day(request.GET.get("on", ""))
+        return parse_day(asked)
     except DateInputError:
+        messages.warning(request, _("“%(value)s” is not a date like 2026-03-15: today is shown instead.")
+                         % {"value": asked})
         return timezone.localdate()
 
 
@@ -50,10 +57,17 @@ def dashboard(request, org_id: int):
     month_invoices = scoped(Invoice, request.user).filter(
         organisation=organisation, issue_date__gte=first, issue_date__lt=(first + timedelta(days=32)).replace(day=1))
     totals = month_invoices.aggregate(n=Count("id"), excl=Sum("total_excl_vat"), incl=Sum("total_incl_vat"))
+    from cascade.contracts.alerts import endings
+    from cascade.contracts.models import Contract, ContractStatus
+
+    open_contracts = scoped(Contract, request.user).filter(
+        organisation=organisation, status__in=(ContractStatus.DRAFT, ContractStatus.TO_SIGN)).select_related(
+        "subscription__subscriber", "signature_request").order_by("created_at")
     return render(request, "places/dashboard.html", {
         "organisation": organisation, "today": today, "rows": rows, "totals": totals,
         "month_invoices": month_invoices.select_related("customer")[:20],
         "can_import": role_in(request.user, organisation.pk) in MANAGE_ROLES,
+        "endings": endings(organisation, today), "open_contracts": open_contracts,
     })
 
 
@@ -95,9 +109,13 @@ def resource_detail(request, resource_id: int, split_form=None, merge_form=None)
     resource = get_scoped_or_404(Resource.objects.select_related("place", "type", "parent"), request.user,
                                  pk=resource_id)
     can_change = role_in(request.user, resource.organisation_id) in MANAGE_ROLES
-    versions = resource.subscription_versions.select_related("subscription__subscriber").order_by("entry_date")
+    versions = resource.subscription_versions.filter(status__in=HOLDING_STATUSES).select_related(
+        "subscription__subscriber").order_by("entry_date")
     return render(request, "places/resource_detail.html", {
-        "resource": resource, "versions": versions, "children": resource.children.order_by("reference"),
+        "resource": resource, "attributes": [(a["label"], resource.attributes.get(a["key"]), a["type"])
+                                             for a in resource.type.attributes],
+        "attributes_form": AttributesForm(resource=resource) if resource.type.attributes else None,
+        "versions": versions, "children": resource.children.order_by("reference"),
         "became": resource.became.prefetch_related("results"),
         "came_from": resource.came_from.prefetch_related("sources"),
         "today": timezone.localdate(), "can_change": can_change,
@@ -133,3 +151,43 @@ def resource_change(request, resource_id: int, kind: str):
     response = resource_detail(request, resource_id, **forms)
     response.status_code = 400
     return response
+
+
+@login_required
+@require_POST
+def resource_attributes(request, resource_id: int):
+    resource = get_scoped_or_404(Resource.objects.select_related("type"), request.user, pk=resource_id)
+    managed_organisation_or_404(request.user, resource.organisation_id, MANAGE_ROLES)
+    form = AttributesForm(request.POST, resource=resource)
+    if form.is_valid():
+        actions.set_attributes(resource, form.values(), acting_user=request.user)
+        messages.success(request, _("The attributes of %(ref)s were saved.") % {"ref": resource.reference})
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("resource", resource.pk)
+
+
+@login_required
+def resource_types(request, org_id: int):
+    operator = _operator_or_404(request, org_id)
+    types = ResourceType.objects.filter(organisation=operator).annotate(n=Count("resources")).order_by("name")
+    return render(request, "places/resource_types.html", {
+        "operator": operator, "types": types, "can_manage": role_in(request.user, operator.pk) in MANAGE_ROLES})
+
+
+@login_required
+def resource_type(request, type_id: int):
+    resource_type = get_scoped_or_404(ResourceType, request.user, pk=type_id)
+    can_manage = role_in(request.user, resource_type.organisation_id) in MANAGE_ROLES
+    form = ResourceTypeForm(request.POST or None, instance=ResourceType.objects.get(pk=resource_type.pk))
+    if request.method == "POST":
+        managed_organisation_or_404(request.user, resource_type.organisation_id, MANAGE_ROLES)
+        if form.is_valid():
+            changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+            changes["attributes"] = form.cleaned_data["attribute_lines"]
+            actions.save_resource_type(resource_type, changes, acting_user=request.user)
+            messages.success(request, _("The type %(name)s was saved.") % {"name": resource_type.name})
+            return redirect("resource_types", resource_type.organisation_id)
+    return render(request, "places/resource_type.html", {"resource_type": resource_type, "form": form,
+                                                        "can_manage": can_manage},
+                  status=400 if form.errors else 200)

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import Subscription, SubscriptionComponent, SubscriptionVersion
+from .models import (
+    RequiredDocument,
+    Subscription,
+    SubscriptionComponent,
+    SubscriptionTemplate,
+    SubscriptionVersion,
+    SupportingDocument,
+)
 
 
 class VersionInline(admin.StackedInline):
@@ -18,3 +25,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 admin.site.register(SubscriptionComponent)
+admin.site.register(SubscriptionTemplate)
+admin.site.register(RequiredDocument)
+admin.site.register(SupportingDocument)

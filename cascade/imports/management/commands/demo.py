@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from cascade.accounts.models import Membership, Organisation, Role
 from cascade.billing.actions import bill_until
+from cascade.contracts.demo import sign_demo_conventions
 from cascade.imports.services import import_workbook
 
 DEMO_WORKBOOK = Path(__file__).resolve().parents[3] / "demo" / "operator-workbook.xlsx"
@@ -28,6 +29,9 @@ class Command(BaseCommand):
                 first_name="Camille", last_name="Démo", is_staff=True, is_superuser=True)
             Membership.objects.get_or_create(user=user, organisation=report.operator,
                                              defaults={"role": Role.ADMIN})
+            made = sign_demo_conventions(report.operator, user, timezone.localdate())
+            self.stdout.write(f"Demo signatures: {len(made)} convention(s) and amendment(s) taken through the "
+                              f"signing flow.")
         today = timezone.localdate()
         run = bill_until(today)
         self.stdout.write(f"Billed up to {today}: {len(run.issued)} invoice(s) issued.")
