@@ -4,7 +4,9 @@ the demo workbook imported once per session."""
 import email
 import os
 import re
+import shutil
 import socket
+import subprocess
 from datetime import date
 from email import policy
 from email.message import EmailMessage
@@ -158,6 +160,29 @@ def link_path(message: EmailMessage) -> str:
     links = re.findall(r"https?://\S+", body_of(message))
     assert len(links) == 1, body_of(message)
     return urlsplit(links[0]).path
+
+
+# poppler's pdfsig, trusting given authorities -----------------------------------------------------
+
+def pdfsig_report(pdf: Path, roots: list[bytes], workdir: Path) -> str:
+    """What poppler's pdfsig says of the file, trusting `roots` through an NSS database in `workdir`."""
+    missing = [tool for tool in ("pdfsig", "certutil") if shutil.which(tool) is None]
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {', '.join(missing)} missing (apt-get install poppler-utils libnss3-tools)")
+        pytest.skip(f"{', '.join(missing)} not installed")
+    nss = workdir / "nss"
+    if not nss.exists():
+        nss.mkdir()
+        subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{nss}"], check=True, capture_output=True)
+        for n, root in enumerate(roots):
+            (workdir / f"ca-{n}.pem").write_bytes(root)
+            # poppler checks signers as e-mail signers: the root must be trusted for S/MIME (second
+            # flag); "C,," only trusts it for TLS and pdfsig answers "Certificate issuer isn't Trusted".
+            subprocess.run(["certutil", "-A", "-n", f"cascade-ca-{n}", "-t", "C,C,", "-i",
+                            str(workdir / f"ca-{n}.pem"), "-d", f"sql:{nss}"], check=True, capture_output=True)
+    result = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True)
+    return result.stdout + result.stderr
 
 
 def pytest_collection_modifyitems(config, items):

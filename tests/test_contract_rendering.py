@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from cascade.contracts import markup, rendering
+from cascade.contracts import markup, rendering, variables
 from cascade.contracts.pdf import render_contract_pdf
-from cascade.contracts.rendering import SAMPLE_CONTEXT, TemplateError, check_template, render_blocks, render_text
+from cascade.contracts.rendering import TemplateError, check_template, render_blocks, render_text
+from cascade.contracts.variables import SAMPLE_CONTEXT
 
 DAY = date(2026, 12, 4)
 
@@ -123,12 +124,12 @@ def test_variables_are_documented_and_the_sample_has_every_one_of_them():
         else:
             yield prefix
 
-    documented = {name for name, _description in rendering.VARIABLES}
+    documented = {name for name, _description in variables.VARIABLES}
     assert set(paths(SAMPLE_CONTEXT)) <= documented
     leaves = {name for name in documented if not any(other.startswith(name + ".") or other.startswith(name + "[]")
                                                      for other in documented)}
     assert leaves <= set(paths(SAMPLE_CONTEXT))
-    assert all(description for _name, description in rendering.VARIABLES)
+    assert all(description for _name, description in variables.VARIABLES)
 
 
 def test_a_template_fills_in_variables_conditions_and_loops():
@@ -260,7 +261,7 @@ def test_each_default_template_is_sound_and_states_the_essentials(kind):
              "avenant": "avenant"}
     assert template.startswith("{# Modèle Cascade : " + names[kind])
     assert check_template(template) == []
-    context = rendering.sample_context(kind)
+    context = variables.sample_context(kind)
     pdf = _pdf(template, context, banner="PROJET — document non signé")
     text = _text(pdf)
     assert 2 <= _pages(pdf) <= 4
@@ -275,7 +276,7 @@ def test_each_default_template_is_sound_and_states_the_essentials(kind):
 
 
 def test_the_precarious_convention_cites_the_code_and_its_circumstances():
-    context = rendering.sample_context("convention_precaire")
+    context = variables.sample_context("convention_precaire")
     text = _text(_pdf(rendering.default_template_text("convention_precaire"), context))
     assert "L145-5-1" in text
     assert _flat(context["precaire"]["circonstances"]) in text
@@ -285,7 +286,7 @@ def test_the_precarious_convention_cites_the_code_and_its_circumstances():
 
 
 def test_the_amendment_shows_old_and_new_values_side_by_side():
-    context = rendering.sample_context("avenant")
+    context = variables.sample_context("avenant")
     blocks = render_blocks(rendering.default_template_text("avenant"), context)
     changes = next(b for b in blocks if b["type"] == "table" and b["columns"][0] == "Stipulation")
     assert changes["columns"] == ["Stipulation", "Avant l'avenant", "À compter du 01/04/2027"]

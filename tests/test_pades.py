@@ -6,9 +6,7 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import socket
-import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +30,7 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 from pypdf import PdfReader
 
 from cascade.signing import pades, pki
+from conftest import pdfsig_report
 
 CA_PASSPHRASE = b"ca secret"
 SEAL_PASSPHRASE = b"seal secret"
@@ -92,24 +91,8 @@ def verify(pdf: bytes, authority: pki.Credentials) -> pades.Verification:
 
 def pdfsig(pdf: bytes, roots: list[bytes], workdir: Path) -> list[str]:
     """What pdfsig says of each signature, trusting `roots` through a fresh NSS database."""
-    missing = [tool for tool in ("pdfsig", "certutil") if shutil.which(tool) is None]
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {', '.join(missing)} missing (apt-get install poppler-utils libnss3-tools)")
-        pytest.skip(f"{', '.join(missing)} not installed")
-    nss = workdir / "nss"
-    nss.mkdir()
-    subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{nss}"], check=True, capture_output=True)
-    for n, root in enumerate(roots):
-        (workdir / f"ca-{n}.pem").write_bytes(root)
-        # poppler checks signers as e-mail signers: the root must be trusted for S/MIME (second
-        # flag); "C,," only trusts it for TLS and pdfsig answers "Certificate issuer isn't Trusted".
-        subprocess.run(["certutil", "-A", "-n", f"cascade-ca-{n}", "-t", "C,C,", "-i", str(workdir / f"ca-{n}.pem"),
-                        "-d", f"sql:{nss}"], check=True, capture_output=True)
     (workdir / "file.pdf").write_bytes(pdf)
-    result = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(workdir / "file.pdf")],
-                            capture_output=True, text=True)
-    return re.split(r"^Signature #\d+:$", result.stdout, flags=re.M)[1:]
+    return re.split(r"^Signature #\d+:$", pdfsig_report(workdir / "file.pdf", roots, workdir), flags=re.M)[1:]
 
 
 def test_a_seal_is_accepted_by_pyhanko(certified, authority):

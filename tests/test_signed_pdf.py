@@ -3,9 +3,6 @@ NSS database), by pyHanko through `cascade verify_pdf` and the public verificati
 or foreign files are reported as such; `cascade export_signed` hands them out with the CA."""
 
 import io
-import os
-import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from pypdf import PdfReader
 
+import conftest
 from cascade.accounts.models import OrganisationKind
 from cascade.contracts import actions as contracts
 from cascade.contracts.demo import DEMO_BROWSER, _vacant_spaces
@@ -28,24 +26,8 @@ from cascade.subscriptions.models import ComponentKind, Organisation
 
 
 def pdfsig_report(pdf: Path, workdir: Path) -> str:
-    """What poppler's pdfsig says of the file, trusting Cascade's authorities through an NSS database."""
-    missing = [tool for tool in ("pdfsig", "certutil") if shutil.which(tool) is None]
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {', '.join(missing)} missing (apt-get install poppler-utils libnss3-tools)")
-        pytest.skip(f"{', '.join(missing)} not installed")
-    nss = workdir / "nss"
-    if not nss.exists():
-        nss.mkdir()
-        subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{nss}"], check=True, capture_output=True)
-        for n, root in enumerate(keys.trust_roots()):
-            ca = workdir / f"ca-{n}.pem"
-            ca.write_bytes(root)
-            # poppler checks a signer's certificate as an e-mail signer's: trust the CA for e-mail too.
-            subprocess.run(["certutil", "-A", "-n", f"cascade-ca-{n}", "-t", "C,C,", "-i", str(ca), "-d",
-                            f"sql:{nss}"], check=True, capture_output=True)
-    result = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True)
-    return result.stdout + result.stderr
+    """What poppler's pdfsig says of the file, trusting Cascade's authorities."""
+    return conftest.pdfsig_report(pdf, keys.trust_roots(), workdir)
 
 
 @override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")

@@ -32,14 +32,13 @@ template only lays out strings. Typst gets the data through `sys.inputs`, so no 
 written and concurrent calls cannot see each other's data.
 """
 
-import json
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import typst
+from cascade import typst_pdf
 
 from .formatting import format_date_fr, format_eur, format_percent
 from .prorata import round_cents
@@ -61,14 +60,7 @@ class InvoiceDataError(ValueError):
 
 def render_invoice_pdf(data: Mapping[str, Any]) -> bytes:
     """The PDF/A-3b of an invoice or credit note described by `data` (see the module doc)."""
-    return typst.compile(
-        str(TEMPLATE),
-        root=str(TEMPLATE.parent),
-        sys_inputs={"data": json.dumps(invoice_view(data))},
-        pdf_standards=["a-3b"],
-        # Only Typst's embedded fonts: the same PDF on every machine, whatever is installed.
-        ignore_system_fonts=True,
-    )
+    return typst_pdf.render(TEMPLATE, invoice_view(data))
 
 
 def invoice_view(data: Mapping[str, Any]) -> dict[str, Any]:

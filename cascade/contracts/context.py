@@ -69,7 +69,7 @@ def default_signers(version: SubscriptionVersion) -> list[dict]:
 
 def contract_context(version: SubscriptionVersion, *, kind: str, reference: str, day: date,
                      signers: list[dict] | None = None, amendment: dict | None = None) -> dict:
-    """The variables of the document of `kind` for `version` (see rendering.VARIABLES)."""
+    """The variables of the document of `kind` for `version` (see variables.VARIABLES)."""
     subscription = version.subscription
     place, operator = subscription.place, subscription.organisation
     resources = sorted(version.resources.select_related("type"), key=lambda r: r.reference)

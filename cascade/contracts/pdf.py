@@ -6,12 +6,11 @@ cannot see each other's data, and no string is ever read as Typst markup. The do
 set from `date`, so the same blocks always give the same bytes.
 """
 
-import json
 from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
-import typst
+from cascade import typst_pdf
 
 from .markup import Block
 
@@ -34,14 +33,7 @@ def render_contract_pdf(blocks: list[Block], *, title: str, reference: str, orga
         "banner": str(banner) if banner else None,
         "blocks": [clean for block in blocks if (clean := _checked(block)) is not None],
     }
-    return typst.compile(
-        str(TEMPLATE),
-        root=str(TEMPLATE.parent),
-        sys_inputs={"data": json.dumps(data)},
-        pdf_standards=["a-3b"],
-        # Only Typst's embedded fonts: the same PDF on every machine, whatever is installed.
-        ignore_system_fonts=True,
-    )
+    return typst_pdf.render(TEMPLATE, data)
 
 
 def _text(value: Any) -> str:

@@ -14,7 +14,7 @@ from cascade.signing.models import Party
 from cascade.subscriptions.forms import SignersForm
 from cascade.subscriptions.models import Subscription, SubscriptionTemplate
 
-from . import actions, rendering
+from . import actions, rendering, variables
 from .context import contract_context
 from .models import AMENDMENT, Contract, DocumentTemplate
 from .pdf import render_contract_pdf
@@ -36,9 +36,9 @@ def templates(request, org_id: int):
 def _preview_context(template: DocumentTemplate, subscription: Subscription | None) -> dict:
     """A real subscription's variables when one is chosen, the sample's otherwise."""
     if subscription is None or subscription.latest_version is None:
-        return rendering.sample_context(template.kind)
+        return variables.sample_context(template.kind)
     version = subscription.current_version or subscription.latest_version
-    amendment = rendering.sample_context(AMENDMENT)["avenant"] if template.kind == AMENDMENT else None
+    amendment = variables.sample_context(AMENDMENT)["avenant"] if template.kind == AMENDMENT else None
     return contract_context(version, kind=template.kind, reference=subscription.reference,
                             day=timezone.localdate(), amendment=amendment)
 
@@ -70,7 +70,7 @@ def template_edit(request, template_id: int):
     subscription = _preview_subscription(request, template)
     return render(request, "contracts/template_edit.html", {
         "template": template, "body": body, "problems": problems, "can_manage": can_manage,
-        "variables": rendering.VARIABLES, "directives": rendering.DIRECTIVES,
+        "variables": variables.VARIABLES, "directives": variables.DIRECTIVES,
         "versions": template.versions.order_by("-number"),
         "blocks": _safe_blocks(body, _preview_context(template, subscription)),
         "subscriptions": Subscription.objects.filter(organisation=template.organisation).select_related(

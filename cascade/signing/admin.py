@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from cascade.accounts.admin import ReadOnlyAdmin
+
 from .models import SignatureEvent, SignatureRequest, Signer
 
 
@@ -15,22 +17,13 @@ class SignerInline(admin.TabularInline):
 
 
 @admin.register(SignatureRequest)
-class SignatureRequestAdmin(admin.ModelAdmin):
+class SignatureRequestAdmin(ReadOnlyAdmin):
     """Read-only: the ceremony's states change through its actions, recorded in the evidence log."""
 
     list_display = ("reference", "title", "organisation", "state", "created_at", "completed_at")
     list_filter = ("state",)
     search_fields = ("reference", "title", "signers__email")
     inlines = [SignerInline]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(SignatureEvent)

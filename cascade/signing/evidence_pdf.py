@@ -15,7 +15,6 @@ that are not a PNG are not drawn; a note says so rather than the seal failing fo
 The PDF's date is the day the signature completed, so the same evidence gives the same bytes.
 """
 
-import json
 import logging
 import re
 import struct
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import typst
+
+from cascade import typst_pdf
 
 TEMPLATE = Path(__file__).parent / "typst" / "evidence.typ"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -53,13 +54,7 @@ def render_evidence_pdf(evidence: Mapping[str, Any]) -> bytes:
 
 
 def _compile(view: dict[str, Any]) -> bytes:
-    return typst.compile(
-        str(TEMPLATE),
-        root=str(TEMPLATE.parent),
-        sys_inputs={"data": json.dumps(view)},
-        pdf_standards=["a-3b"],
-        ignore_system_fonts=True,
-    )
+    return typst_pdf.render(TEMPLATE, view)
 
 
 def _text(value: Any) -> str:
