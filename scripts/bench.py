@@ -120,7 +120,8 @@ def _signing(runs: int, operator, user) -> None:
 
     from cascade.accounts.models import Organisation
     from cascade.contracts.actions import send_for_signature
-    from cascade.contracts.demo import DEMO_BROWSER, _vacant_spaces
+    from cascade.contracts.demo import DEMO_BROWSER
+    from cascade.places.models import Resource, ResourceType
     from cascade.signing import actions as signing
     from cascade.signing import keys, pades
     from cascade.signing.models import Party
@@ -129,6 +130,7 @@ def _signing(runs: int, operator, user) -> None:
 
     place = max(operator.places.all(), key=lambda p: p.convention_end)
     start = place.convention_start
+    office = ResourceType.objects.filter(organisation=operator, rentable=True).first()
     keys.sealing_identity(operator)  # issued once per organisation, not part of a round trip
     made = []
 
@@ -137,9 +139,11 @@ def _signing(runs: int, operator, user) -> None:
         n = len(made) + 1
         occupant = Organisation.objects.create(name=f"Bench {n}", slug=f"bench-{n}-{os.getpid()}", kind="occupant",
                                                operator=operator)
+        # A space of its own, so that each round trip finds one free.
+        space = Resource.objects.create(organisation=operator, place=place, type=office, reference=f"BENCH-{n}",
+                                        surface=20)
         terms = subscriptions.TermsInput(entry_date=start, exit_date=None, frequency="monthly", term="advance",
-                                         resources=_vacant_spaces(place, start, 1),
-                                         amounts={ComponentKind.RENT: 400})
+                                         resources=[space], amounts={ComponentKind.RENT: 400})
         _subscription, convention = subscriptions.create_subscription(operator, subscriber=occupant, place=place,
                                                                       template=None, terms=terms, acting_user=user)
         request = send_for_signature(convention, [

@@ -296,7 +296,7 @@ def test_tick_reminds_the_signer_whose_turn_it_is_then_expires_the_request(opera
     def tick() -> dict:
         out = io.StringIO()
         with django_capture_on_commit_callbacks(execute=True):
-            call_command("tick", "--json", "--today", "2026-11-30", stdout=out)
+            call_command("tick", "--json", stdout=out)
         return json.loads(out.getvalue())
 
     assert tick()["reminded"] == 0
@@ -311,9 +311,24 @@ def test_tick_reminds_the_signer_whose_turn_it_is_then_expires_the_request(opera
     type(request).objects.filter(pk=request.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert tick()["expired"] == 1
     request.refresh_from_db()
+    assert request.events.order_by("-seq").first().kind == "expired"
     convention.refresh_from_db()
     assert (request.state, convention.status) == (RequestState.EXPIRED, ContractStatus.EXPIRED)
     assert request.signers.get(order=1).state == SignerState.INVITED
+
+
+def test_tick_acts_as_of_the_day_it_is_given(operator, site, django_capture_on_commit_callbacks):
+    """`--today` is the day the whole pass acts on: a request expiring before it expires."""
+    _subscription, convention = _new(operator, site["alice"])
+    with django_capture_on_commit_callbacks(execute=True):
+        request = _send(convention)
+    days = (request.expires_at.date() - date.today()).days
+    out = io.StringIO()
+    call_command("tick", "--json", "--today", (date.today() + timedelta(days=days - 1)).isoformat(), stdout=out)
+    assert json.loads(out.getvalue())["expired"] == 0
+    call_command("tick", "--json", "--today", (date.today() + timedelta(days=days + 1)).isoformat(), stdout=out)
+    request.refresh_from_db()
+    assert request.state == RequestState.EXPIRED
 
 
 def test_conventions_ending_soon_are_on_the_dashboard_and_emailed_once(alice_client, operator, site, inbox):

@@ -205,7 +205,7 @@ CASES: dict[str, Case] = {
     "templates": Case(lambda d: reverse("templates", args=[d.operator.pk])),
     "document_template": Case(lambda d: reverse("document_template", args=[d.document_template.pk])),
     "document_template_preview": Case(lambda d: reverse("document_template_preview",
-                                                        args=[d.document_template.pk]), "post"),
+                                                        args=[d.document_template.pk]), "post", manage_only=True),
     "contract_pdf": Case(lambda d: reverse("contract_pdf", args=[d.contract.pk])),
     "contract_send": Case(lambda d: reverse("contract_send", args=[d.draft.pk]), manage_only=True),
     "contract_discard": Case(lambda d: reverse("contract_discard", args=[d.draft.pk]), "post", alice_status=302,

@@ -161,3 +161,20 @@ def test_a_later_seal_leaves_the_first_one_valid(signed, tmp_path, operator):
     assert [(s.field_name, s.intact, s.valid, s.docmdp_ok) for s in result.signatures] == [
         ("Cachet-Cascade", True, True, True), ("Contre-cachet", True, True, True)]
     assert pdfsig_report(countersigned, tmp_path).count("Signature Validation: Signature is Valid.") == 2
+
+
+def test_an_unsigned_update_appended_after_the_seal_is_reported(signed, tmp_path):
+    """Even a harmless-looking change (the title in the metadata) made after the seal is a change."""
+    from pypdf import PdfWriter
+
+    _request, path = signed
+    writer = PdfWriter(str(path), incremental=True)
+    writer.add_metadata({"/Title": "Tampered"})
+    updated = tmp_path / "updated.pdf"
+    with updated.open("wb") as f:
+        writer.write(f)
+    result = pades.verify(updated.read_bytes(), trust_roots=keys.trust_roots())
+    assert not result.intact
+    assert any("après la dernière signature « Cachet-Cascade »" in p for p in result.problems)
+    with pytest.raises(CommandError, match="ALTERED"):
+        call_command("verify_pdf", str(updated), stdout=io.StringIO())

@@ -10,6 +10,7 @@ from cascade.accounts.models import Organisation
 from cascade.accounts.tenancy import get_scoped_or_404, scoped
 from cascade.dates import DateInputError, parse_month
 from cascade.imports.cells import normalise
+from cascade.params import parse_id
 from cascade.places.models import Place
 from cascade.places.views import _operator_or_404
 
@@ -30,11 +31,11 @@ def invoices(request, org_id: int):
     qs = scoped(Invoice, request.user).filter(organisation=operator).select_related("customer", "place")
     place_id, customer_id = request.GET.get("place", ""), request.GET.get("customer", "")
     month, kind = _month(request.GET.get("month", "")), request.GET.get("kind", "")
-    # An id beyond 64 bits cannot exist (and SQLite cannot even compare with it).
-    if place_id.isdigit():
-        qs = qs.filter(place_id=int(place_id)) if int(place_id) < 2**63 else qs.none()
-    if customer_id.isdigit():
-        qs = qs.filter(customer_id=int(customer_id)) if int(customer_id) < 2**63 else qs.none()
+    # An id no row can have finds nothing (SQLite cannot even compare with one beyond 64 bits).
+    if place_id:
+        qs = qs.filter(place_id=parse_id(place_id)) if parse_id(place_id) else qs.none()
+    if customer_id:
+        qs = qs.filter(customer_id=parse_id(customer_id)) if parse_id(customer_id) else qs.none()
     if month:
         qs = qs.filter(issue_date__gte=month, issue_date__lt=(month + timedelta(days=32)).replace(day=1))
     if kind in DocumentKind.values:

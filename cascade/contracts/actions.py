@@ -21,7 +21,8 @@ from . import rendering
 from .changes import differences
 from .context import amendment_variables, contract_context, signer_entry, version_terms
 from .models import AMENDMENT, Contract, ContractStatus, DocumentTemplate, DocumentTemplateVersion
-from .pdf import render_contract_pdf
+from .pdf import LayoutError, render_contract_pdf
+from .variables import sample_context
 
 SIGNED_OUTSIDE_BANNER = "Convention signée hors Cascade (sur papier) — exemplaire établi pour mémoire"
 DRAFT_BANNER = "PROJET — document non signé"
@@ -53,6 +54,14 @@ def save_template(template: DocumentTemplate, body: str, *, acting_user=None) ->
     """A new version of the template; refused with every problem when the text is not sound."""
     template = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
     problems = rendering.check_template(body)
+    if not problems:
+        try:  # what the text says must also fit on the page
+            sample = sample_context(template.kind)
+            render_contract_pdf(rendering.render_blocks(body, sample), title=sample["document"]["titre"],
+                                reference=sample["document"]["reference"], organisation=template.organisation.name,
+                                date=timezone.localdate())
+        except LayoutError as error:
+            problems = [str(error)]
     if problems:
         raise ContractError(" ".join(problems))
     latest = template.latest
@@ -76,9 +85,10 @@ def _kind_and_amendment(version: SubscriptionVersion) -> tuple[str, dict | None,
     if current is None or current.pk == version.pk:
         kind = subscription.template.contract_kind if subscription.template else ContractKind.TEMPORARY
         return kind, None, None
-    numbered = Contract.objects.filter(subscription=subscription, kind=AMENDMENT).exclude(
-        version=version).exclude(status__in=(ContractStatus.REFUSED, ContractStatus.EXPIRED,
-                                             ContractStatus.CANCELLED))
+    # Every amendment sent keeps its number, even refused: two documents never share a reference.
+    # Only a draft discarded before it was sent leaves its number free.
+    numbered = Contract.objects.filter(subscription=subscription, kind=AMENDMENT).exclude(version=version).exclude(
+        status=ContractStatus.CANCELLED, signature_request__isnull=True)
     number = numbered.values("version").distinct().count() + 1
     convention = (Contract.objects.filter(subscription=subscription).exclude(kind=AMENDMENT)
                   .filter(status__in=(ContractStatus.SIGNED, ContractStatus.SIGNED_OUTSIDE)).order_by("-pk").first())
@@ -91,13 +101,21 @@ def _reference(subscription: Subscription, amendment_number: int | None) -> str:
 
 
 def _render(contract: Contract, *, banner: str | None = None) -> bytes:
-    blocks = rendering.render_blocks(contract.template_version.body, contract.context)
+    """The contract's PDF; ContractError when its template cannot draw it (a broken template is
+    refused when saved, so this is a safety net)."""
+    try:
+        blocks = rendering.render_blocks(contract.template_version.body, contract.context)
+    except rendering.TemplateError as error:
+        raise ContractError(_("The template cannot draw this document: %(why)s") % {"why": error}) from None
     if contract.status == ContractStatus.SIGNED_OUTSIDE:
         # The copy drawn for the record of a paper convention: its boxes say where the original is.
         blocks = [{**b, "mention": PAPER_MENTION} if b.get("type") == "signatures" else b for b in blocks]
     day = timezone.localdate(contract.created_at) if contract.created_at else timezone.localdate()
-    return render_contract_pdf(blocks, title=contract.title, reference=contract.reference,
-                               organisation=contract.organisation.name, date=day, banner=banner)
+    try:
+        return render_contract_pdf(blocks, title=contract.title, reference=contract.reference,
+                                   organisation=contract.organisation.name, date=day, banner=banner)
+    except LayoutError as error:
+        raise ContractError(_("The template cannot draw this document: %(why)s") % {"why": error}) from None
 
 
 def _store_pdf(contract: Contract, pdf: bytes) -> None:
@@ -126,17 +144,21 @@ def generate_contract(version: SubscriptionVersion, *, acting_user=None) -> Cont
     return contract
 
 
-def record_signed_outside(version: SubscriptionVersion) -> Contract:
-    """The paper convention of an imported subscription, kept for the record (its PDF is drawn
-    when first asked for, from what is frozen here)."""
+def signed_outside(version: SubscriptionVersion, templates: dict[str, DocumentTemplateVersion]) -> Contract:
+    """The paper convention of an imported subscription, for the record, not saved yet (the
+    importer saves them all at once); its PDF is drawn when first asked for, from what is frozen
+    here. `templates`: the organisation's latest template version of each kind."""
     subscription = version.subscription
     kind = subscription.template.contract_kind if subscription.template else ContractKind.TEMPORARY
-    template = ensure_default_templates(subscription.organisation)[kind]
     context = contract_context(version, kind=kind, reference=subscription.reference, day=version.entry_date)
-    return Contract.objects.create(
+    return Contract(
         organisation=subscription.organisation, subscription=subscription, version=version, kind=kind,
-        reference=subscription.reference, title=context["document"]["titre"], template_version=template.latest,
+        reference=subscription.reference, title=context["document"]["titre"], template_version=templates[kind],
         context=context, status=ContractStatus.SIGNED_OUTSIDE)
+
+
+def latest_templates(organisation: Organisation) -> dict[str, DocumentTemplateVersion]:
+    return {kind: template.latest for kind, template in ensure_default_templates(organisation).items()}
 
 
 def contract_pdf(contract: Contract) -> bytes:
@@ -153,10 +175,16 @@ def send_for_signature(contract: Contract, signers: list[signing.SignerSpec], *,
                        reminder_days: int = 3, expires_in_days: int = signing.DEFAULT_EXPIRY_DAYS,
                        acting_user=None) -> SignatureRequest:
     """Freeze the document with its signers named in it, and send it to the first of them."""
+    from cascade.subscriptions.actions import SubscriptionError, check_still_free
+
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status != ContractStatus.DRAFT:
         raise ContractError(_("Only a draft can be sent for signature; this one is %(status)s.")
                             % {"status": contract.get_status_display()})
+    try:
+        check_still_free(contract.version)
+    except SubscriptionError as error:
+        raise ContractError(str(error)) from error
     labels = {"occupant": "L'occupant", "operator": "L'opérateur"}
     contract.context = {**contract.context, "signataires": [
         signer_entry(labels[s.party], s.organisation.name if s.organisation else "", s.name.strip(), s.quality.strip())

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cascade.params import parse_id
 from cascade.signing import actions as signing
 from cascade.signing.models import Party, RequestState, Signer, SignerState
 from cascade.signing.views import client_of
@@ -35,7 +36,7 @@ def _open_for_uploads(signer: Signer) -> bool:
     from django.utils import timezone
 
     return (signer.request.state in (RequestState.TO_SIGN, RequestState.SIGNED)
-            and signer.state in (SignerState.INVITED, SignerState.SIGNED)
+            and signer.state in (SignerState.INVITED, SignerState.SIGNED) and signer.locked_at is None
             and (signer.link_expires_at is None or signer.link_expires_at > timezone.now()))
 
 
@@ -74,7 +75,7 @@ def upload(request, token: str):
         messages.error(request, str(error))
         return redirect("sign", token)
     contract = _concerned(signer)
-    requirement = RequiredDocument.objects.filter(pk=request.POST.get("requirement") or 0).first()
+    requirement = RequiredDocument.objects.filter(pk=parse_id(request.POST.get("requirement"))).first()
     upload_file = request.FILES.get("file")
     try:
         if contract is None or not _open_for_uploads(signer):

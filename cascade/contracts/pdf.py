@@ -10,6 +10,8 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
+import typst
+
 from cascade import typst_pdf
 
 from .markup import Block
@@ -33,7 +35,15 @@ def render_contract_pdf(blocks: list[Block], *, title: str, reference: str, orga
         "banner": str(banner) if banner else None,
         "blocks": [clean for block in blocks if (clean := _checked(block)) is not None],
     }
-    return typst_pdf.render(TEMPLATE, data)
+    try:
+        return typst_pdf.render(TEMPLATE, data)
+    except typst.TypstError as error:
+        # Typst refuses what PDF/A cannot hold (a string over 32 767 characters, say).
+        raise LayoutError(f"le document ne peut pas être mis en page ({getattr(error, 'message', error)})") from None
+
+
+class LayoutError(ValueError):
+    """Typst cannot lay the document out; the message, in French, says why."""
 
 
 def _text(value: Any) -> str:

@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from django.template import Context, Engine, Library, Node, NodeList, TemplateSyntaxError, defaultfilters, defaulttags
-from django.template.base import FilterExpression, Token, Variable
+from django.template.base import FilterExpression, Token, Variable, VariableNode
 from django.template.defaulttags import ForNode, IfNode, WithNode
 
 from . import markup
@@ -134,16 +134,55 @@ def _compile(text: str):
         raise TemplateError(_syntax_problem(error, text)) from None
 
 
+# Bounds that keep any template cheap to render: a document is a few pages, its loops run over
+# the lists of the context (spaces, amounts, changes, signers), two deep at most.
+MAX_TEMPLATE = 100_000
+MAX_DOCUMENT = 300_000
+MAX_LOOP_DEPTH = 2
+
+
 def render_text(template_text: str, context: Mapping[str, Any]) -> str:
     """The markup text of the template filled in with `context` (see VARIABLES)."""
     text = _normalised(template_text)
     template = _compile(text)
+    problems = _guard_problems(template, text)
+    if problems:
+        raise TemplateError(problems[0])
     frozen = {str(k): _frozen(v) for k, v in context.items()}
     try:
         rendered = template.render(Context(frozen, autoescape=False))
     except Exception as error:  # an operator's template must never become a server error
         raise TemplateError(_render_problem(error, text)) from None
+    if len(rendered) > MAX_DOCUMENT:
+        raise TemplateError(f"le document rempli dépasse {MAX_DOCUMENT:,} caractères".replace(",", "\u202f"))
     return rendered.replace(_JOINED, "")
+
+
+def _guard_problems(template, text: str) -> list[str]:
+    """What would make rendering costly: a template too long, loops over literal texts or nested deeper
+    than MAX_LOOP_DEPTH (each level multiplies the work)."""
+    if len(text) > MAX_TEMPLATE:
+        return [f"le modèle dépasse {MAX_TEMPLATE:,} caractères".replace(",", "\u202f")]
+    problems = []
+
+    def walk(nodelist, depth: int) -> None:
+        for node in nodelist:
+            if isinstance(node, ForNode):
+                line = _line_of(text, node.token.position[0]) if node.token and node.token.position else 0
+                if not isinstance(node.sequence.var, Variable):
+                    problems.append(f"Ligne {line} : une boucle {{% for %}} parcourt une liste du document "
+                                    f"(ressources, montants.composantes, avenant.modifications, signataires), "
+                                    f"pas un texte")
+                if depth + 1 > MAX_LOOP_DEPTH:
+                    problems.append(f"Ligne {line} : au plus {MAX_LOOP_DEPTH} boucles {{% for %}} imbriquées")
+                walk(node.nodelist_loop, depth + 1)
+                walk(node.nodelist_empty, depth)
+                continue
+            for attribute in node.child_nodelists:  # an {% if %}'s "nodelist" holds all its branches
+                walk(getattr(node, attribute, None) or [], depth)
+
+    walk(template.nodelist, 0)
+    return problems
 
 
 def render_blocks(template_text: str, context: Mapping[str, Any]) -> list[Block]:
@@ -203,7 +242,12 @@ def check_template(text: str) -> list[str]:
         template = _compile(text)
     except TemplateError as error:
         return [str(error)]
-    problems = [f"Ligne {line} : variable inconnue « {name} »" for line, name in _unknown_variables(template, text)]
+    problems = _guard_problems(template, text)
+    problems += [f"Ligne {text.count(chr(10), 0, m.start()) + 1} : « {{{{ » sans « }}}} » qui le ferme"
+                 for m in re.finditer(r"\{\{(?![^\n]*?\}\})", text)]
+    problems += [f"Ligne {line} : variable inconnue « {name} »" for line, name in _unknown_variables(template, text)]
+    problems += [f"Ligne {line} : « {name} » est une liste ou un groupe de valeurs : écrivez un de ses champs, "
+                 f"ou parcourez-la avec {{% for … %}}" for line, name in _whole_lists(template, text)]
     known = {name for name, _d in DIRECTIVES}
     problems += [f"Ligne {line} : directive inconnue « ::{name} » (possibles : {', '.join(sorted(known))})"
                  for line, name in markup.directive_lines(text) if f"::{name}" not in known]
@@ -212,7 +256,7 @@ def check_template(text: str) -> list[str]:
             render_text(text, SAMPLE_CONTEXT)
         except TemplateError as error:
             problems.append(str(error))
-    return problems
+    return list(dict.fromkeys(problems))
 
 
 # What the variables look like: a dict per mapping, a _List per list, None for a value; ANY for
@@ -299,10 +343,19 @@ def _bound_shape(expression: FilterExpression, scope: Mapping[str, Any]) -> Any:
         return ANY
 
 
-def _unknown_variables(template, text: str) -> list[tuple[int, str]]:
+def _whole_lists(template, text: str) -> list[tuple[int, str]]:
+    """Names printed whole that are lists or groups of values ({{ ressources }}, {{ occupant }})."""
+    return _unknown_variables(template, text, whole=True)
+
+
+def _unknown_variables(template, text: str, *, whole: bool = False) -> list[tuple[int, str]]:
+    """(line, name) of each variable the template uses that the context does not have; with `whole`,
+    of each list or group printed as such instead."""
     found: dict[tuple[int, str], None] = {}
 
     def check(expressions, scope, offset: int) -> None:
+        if whole:
+            return
         for expression in expressions:
             for variable in _variables(expression):
                 try:
@@ -332,7 +385,12 @@ def _unknown_variables(template, text: str) -> list[tuple[int, str]]:
                     check(_expressions(condition), scope, start(nodelist[0]) if nodelist else start(node))
                     walk(nodelist, scope)
             else:
-                check(_expressions(node), scope, start(node))
+                if whole:
+                    if isinstance(node, VariableNode) and isinstance(_bound_shape(node.filter_expression, scope),
+                                                                     dict | _List):
+                        found[(_line_of(text, start(node)), node.filter_expression.var.var)] = None
+                else:
+                    check(_expressions(node), scope, start(node))
                 for attribute in node.child_nodelists:
                     walk(getattr(node, attribute, None) or [], scope)
 

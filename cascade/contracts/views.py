@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from cascade.accounts.models import MANAGE_ROLES
 from cascade.accounts.tenancy import get_scoped_or_404, managed_organisation_or_404, role_in, scoped
+from cascade.params import parse_id
 from cascade.places.views import _operator_or_404
 from cascade.signing.actions import SignerSpec
 from cascade.signing.models import Party
@@ -17,7 +18,7 @@ from cascade.subscriptions.models import Subscription, SubscriptionTemplate
 from . import actions, rendering, variables
 from .context import contract_context
 from .models import AMENDMENT, Contract, DocumentTemplate
-from .pdf import render_contract_pdf
+from .pdf import LayoutError, render_contract_pdf
 
 
 @login_required
@@ -44,8 +45,8 @@ def _preview_context(template: DocumentTemplate, subscription: Subscription | No
 
 
 def _preview_subscription(request, template: DocumentTemplate) -> Subscription | None:
-    pk = request.POST.get("subscription") or request.GET.get("subscription")
-    if not pk or not str(pk).isdigit():
+    pk = parse_id(request.POST.get("subscription") or request.GET.get("subscription"))
+    if pk is None:
         return None
     return scoped(Subscription, request.user).filter(organisation=template.organisation, pk=pk).first()
 
@@ -61,8 +62,8 @@ def template_edit(request, template_id: int):
         body = request.POST.get("body", "")
         try:
             version = actions.save_template(template, body, acting_user=request.user)
-        except actions.ContractError:
-            problems = rendering.check_template(body)
+        except actions.ContractError as error:
+            problems = rendering.check_template(body) or [str(error)]
         else:
             messages.success(request, _("Version %(n)s of the template is saved; documents generated from now on "
                                         "use it.") % {"n": version.number})
@@ -91,16 +92,21 @@ def _safe_blocks(body: str, context: dict) -> list:
 def template_preview(request, template_id: int):
     """The live preview: the text being edited, rendered as HTML (or as the PDF with ?format=pdf)."""
     template = get_scoped_or_404(DocumentTemplate, request.user, pk=template_id)
+    managed_organisation_or_404(request.user, template.organisation_id, MANAGE_ROLES)  # who edits templates
     body = request.POST.get("body", "")
     context = _preview_context(template, _preview_subscription(request, template))
     problems = rendering.check_template(body)
     blocks = _safe_blocks(body, context)
     if request.GET.get("format") == "pdf" and not problems:
         document = context["document"]
-        pdf = render_contract_pdf(blocks, title=document["titre"], reference=document["reference"],
-                                  organisation=template.organisation.name, date=timezone.localdate(),
-                                  banner=actions.DRAFT_BANNER)
-        return HttpResponse(pdf, content_type="application/pdf")
+        try:
+            pdf = render_contract_pdf(blocks, title=document["titre"], reference=document["reference"],
+                                      organisation=template.organisation.name, date=timezone.localdate(),
+                                      banner=actions.DRAFT_BANNER)
+        except LayoutError as error:
+            problems = [str(error)]
+        else:
+            return HttpResponse(pdf, content_type="application/pdf")
     return render(request, "contracts/_preview.html", {"blocks": blocks, "problems": problems})
 
 

@@ -253,14 +253,17 @@ def _resources(reading: WorkbookReading, operator: Organisation,
 def _subscriptions(reading: WorkbookReading, operator: Organisation, places: dict[str, Place],
                    resources: dict[tuple[str, str], Resource], organisations: dict[str, Organisation],
                    billing_from: date | None) -> list[Subscription]:
-    from cascade.contracts.actions import record_signed_outside
+    from cascade.contracts.actions import latest_templates, signed_outside
+    from cascade.contracts.models import Contract
 
-    subscriptions = []
+    subscriptions, conventions, templates = [], [], latest_templates(operator)
+    kinds: dict[tuple, SubscriptionTemplate] = {}
     start = Subscription.objects.filter(organisation=operator).count()
     for n, row in enumerate(sorted(reading.occupations, key=lambda o: o.row), start=start + 1):
         subscription = Subscription.objects.create(
             organisation=operator, subscriber=organisations[_key(row.occupant)], place=places[row.place],
-            template=_template(operator, places[row.place], row.frequency, row.term),
+            template=kinds.get((row.place, row.frequency, row.term)) or kinds.setdefault(
+                (row.place, row.frequency, row.term), _template(operator, places[row.place], row.frequency, row.term)),
             reference=f"OCC-{n:04d}", deposit=row.deposit, billing_from=billing_from,
             # Signed on paper before Cascade: in force as imported.
             status=SubscriptionStatus.ACTIVE,
@@ -277,8 +280,9 @@ def _subscriptions(reading: WorkbookReading, operator: Organisation, places: dic
                                                     monthly_amount=row.fluids))
         SubscriptionComponent.objects.bulk_create(components)
         # The paper convention, on record: its PDF is drawn, marked as such, when first opened.
-        record_signed_outside(version)
+        conventions.append(signed_outside(version, templates))
         subscriptions.append(subscription)
+    Contract.objects.bulk_create(conventions)
     return subscriptions
 
 

@@ -39,6 +39,8 @@ DEFAULT_EXPIRY_DAYS = 30
 GENESIS = "0" * 64
 MAX_DRAWING_BYTES = 300 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_TEXT = 200  # a typed name, as the signer's name
+MAX_REASON = 2000  # a refusal or a cancellation
 
 
 class SigningError(Exception):
@@ -264,9 +266,12 @@ def verify_code(signer: Signer, code: str, client: Client) -> None:
         signer = Signer.objects.get(pk=signer.pk)
         check_can_act(signer)
         if not signer.code_hash:
-            raise SigningError(_("Ask for a code first: it is sent to %(email)s.") % {"email": signer.email})
+            raise SigningError(_("Ask for a code first: it is sent to your e-mail address."))
         if signer.code_expires_at < timezone.now():
             raise SigningError(_("This code has expired: ask for a new one."))
+        code = "".join(code.split())
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise SigningError(_("The code is the 6 digits of the e-mail; type them again."))
         if tokens.code_matches(signer.pk, code, signer.code_hash):
             signer.verified_at, signer.code_hash = timezone.now(), ""
             signer.save(update_fields=["verified_at", "code_hash"])
@@ -310,7 +315,8 @@ def sign(signer: Signer, *, typed_name: str, consent: bool, client: Client, draw
         raise SigningError(_("Confirm your identity with the code sent by e-mail before signing."))
     if not consent:
         raise SigningError(_("Tick the box to consent to sign this document electronically."))
-    if _normalised(typed_name) != _normalised(signer.name):
+    typed_name = " ".join(typed_name.split())
+    if len(typed_name) > MAX_TEXT or _normalised(typed_name) != _normalised(signer.name):
         raise SigningError(_("Type your name as it appears on the request: %(name)s.") % {"name": signer.name})
     _check_drawing(drawing)
     for blocker in extensions.sign_blockers:
@@ -318,7 +324,7 @@ def sign(signer: Signer, *, typed_name: str, consent: bool, client: Client, draw
         if reason:
             raise SigningError(reason)
     signer.state, signer.signed_at = SignerState.SIGNED, timezone.now()
-    signer.typed_name, signer.drawing = typed_name.strip(), drawing
+    signer.typed_name, signer.drawing = typed_name, drawing
     signer.ip, signer.user_agent = client.ip or None, (client.user_agent or "")[:400]
     signer.save()
     log_event(request, "signed", signer=signer, client=client, typed_name=signer.typed_name, consent=True,
@@ -355,6 +361,8 @@ def refuse(signer: Signer, *, reason: str, client: Client) -> None:
         raise SigningError(_("Confirm your identity with the code sent by e-mail before refusing."))
     if not reason.strip():
         raise SigningError(_("Say why you refuse to sign: the sender will read it."))
+    if len(reason) > MAX_REASON:
+        raise SigningError(_("Say why in %(n)s characters at most.") % {"n": MAX_REASON})
     signer.state, signer.refusal_reason = SignerState.REFUSED, reason.strip()
     signer.ip, signer.user_agent = client.ip or None, (client.user_agent or "")[:400]
     signer.save()
@@ -376,6 +384,8 @@ def cancel(request: SignatureRequest, *, reason: str, acting_user=None) -> None:
         raise SigningError(_("This request is already %(state)s.") % {"state": request.get_state_display()})
     if not reason.strip():
         raise SigningError(_("Say why the request is cancelled: the signers will read it."))
+    if len(reason) > MAX_REASON:
+        raise SigningError(_("Say why in %(n)s characters at most.") % {"n": MAX_REASON})
     was_sent = request.state == RequestState.TO_SIGN
     request.state, request.reason, request.completed_at = RequestState.CANCELLED, reason.strip(), timezone.now()
     request.save(update_fields=["state", "reason", "completed_at"])

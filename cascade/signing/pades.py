@@ -206,9 +206,17 @@ def verify(pdf: bytes, *, trust_roots: list[bytes]) -> Verification:
         return Verification(signed=False, intact=False, sealed_by_cascade=False,
                             problems=[*problems, "Ce PDF ne porte aucune signature électronique."])
     seals = [c for c in checks if not c.document_timestamp]
+    # Changes after a signature are allowed only when another signature covers them: the last one
+    # must cover the whole file. pyHanko files an unsigned metadata update under LTA_UPDATES, which
+    # its DocMDP check lets through; nobody signed it, so the file is no longer what was sealed.
+    last = checks[-1]
+    unsigned_tail = last.intact and last.valid and not last.covers_whole_file
+    if unsigned_tail and last.docmdp_ok:  # otherwise the DocMDP problem already says so
+        problems.append(f"Le fichier a été modifié après la dernière signature « {last.field_name} » "
+                        f"(mise à jour que personne n'a signée).")
     return Verification(
         signed=True,
-        intact=all(c.intact and c.valid and c.docmdp_ok for c in checks),
+        intact=all(c.intact and c.valid and c.docmdp_ok for c in checks) and not unsigned_tail,
         sealed_by_cascade=bool(seals) and all(c.trusted for c in seals),
         signatures=checks, problems=problems)
 

@@ -11,6 +11,8 @@ import secrets
 
 from django.conf import settings
 
+from cascade.params import parse_id
+
 
 def _mac(message: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
@@ -27,9 +29,9 @@ def link_token(signer_pk: int, nonce: str) -> str:
 def parse_link_token(token: str) -> tuple[int, str] | None:
     """(signer pk, nonce) of a well-formed, authentic token; None otherwise."""
     parts = token.split("-")
-    if len(parts) != 3 or not parts[0].isdigit():
+    if len(parts) != 3 or parse_id(parts[0]) is None or not token.isascii():
         return None
-    pk, nonce = int(parts[0]), parts[1]
+    pk, nonce = parse_id(parts[0]), parts[1]
     if not hmac.compare_digest(link_token(pk, nonce), token):
         return None
     return pk, nonce

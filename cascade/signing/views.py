@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from cascade.accounts.models import MANAGE_ROLES
 from cascade.accounts.tenancy import get_scoped_or_404, managed_organisation_or_404, role_in
+from cascade.params import parse_id
 
 from . import actions, extensions, keys, pades, sealing
 from .models import RequestState, SignatureRequest, Signer, SignerState
@@ -95,11 +96,12 @@ def document(request, token: str):
     if req.state == RequestState.SIGNED and signer.state == SignerState.SIGNED:
         return FileResponse(req.signed_document.open("rb"), content_type="application/pdf",
                             filename=f"{req.reference}-signe.pdf")
-    try:
-        actions.check_can_act(signer)
-    except actions.SigningError as error:
-        return _closed(request, str(error), signer)
-    _log_once(request, signer, "document_viewed")
+    if not (signer.state == SignerState.SIGNED and req.state == RequestState.TO_SIGN):  # may read what they signed
+        try:
+            actions.check_can_act(signer)
+        except actions.SigningError as error:
+            return _closed(request, str(error), signer)
+        _log_once(request, signer, "document_viewed")
     response = FileResponse(req.document.open("rb"), content_type="application/pdf", filename=f"{req.reference}.pdf")
     response["Content-Disposition"] = f'inline; filename="{req.reference}.pdf"'
     return response
@@ -220,7 +222,8 @@ def request_detail(request, request_id: int):
 
 @login_required
 def signed_pdf(request, request_id: int):
-    req = get_scoped_or_404(SignatureRequest, request.user, paths=("organisation",), pk=request_id)
+    """The sealed PDF, for the sender's organisation and the signers' (an occupant's members)."""
+    req = get_scoped_or_404(SignatureRequest, request.user, pk=request_id)
     if not req.signed_document:
         return _closed(request, _("This document is not signed yet."), status=404)
     return FileResponse(req.signed_document.open("rb"), content_type="application/pdf", as_attachment=True,
@@ -246,7 +249,7 @@ def cancel_request(request, request_id: int):
 def renew_link(request, request_id: int):
     req = get_scoped_or_404(SignatureRequest, request.user, paths=("organisation",), pk=request_id)
     managed_organisation_or_404(request.user, req.organisation_id, MANAGE_ROLES)
-    signer = req.signers.filter(pk=request.POST.get("signer") or 0).first()
+    signer = req.signers.filter(pk=parse_id(request.POST.get("signer"))).first()
     try:
         if signer is None:
             raise actions.SigningError(_("Choose the signer who needs a new link."))

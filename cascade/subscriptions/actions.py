@@ -22,6 +22,7 @@ from cascade.places.models import Place, Resource
 from .models import (
     HOLDING_STATUSES,
     ComponentKind,
+    ContractKind,
     DocumentStatus,
     Subscription,
     SubscriptionComponent,
@@ -61,7 +62,7 @@ class TemplateChange:
     skipped: str = ""
 
 
-def _check_terms(place: Place, terms: TermsInput, *, subscription: Subscription | None) -> None:
+def _check_terms(place: Place, terms: TermsInput, *, subscription: Subscription | None, kind: str) -> None:
     problems = []
     if terms.exit_date and terms.exit_date < terms.entry_date:
         problems.append(_("The exit date is before the entry date."))
@@ -82,11 +83,15 @@ def _check_terms(place: Place, terms: TermsInput, *, subscription: Subscription 
                                                                               "type": resource.type.name})
     if terms.amounts.get(ComponentKind.RENT) is None:
         problems.append(_("The occupancy fee is required (0 for a free occupancy)."))
-    if any(amount < 0 for amount in terms.amounts.values()):
+    if any(amount is not None and amount < 0 for amount in terms.amounts.values()):
         problems.append(_("Amounts cannot be negative."))
-    if terms.effective_from and (terms.effective_from < terms.entry_date
-                                 or (terms.exit_date and terms.effective_from > terms.exit_date)):
-        problems.append(_("The effective date must fall between the entry and the exit dates."))
+    last_day = terms.exit_date or place.convention_end
+    if terms.effective_from and not terms.entry_date <= terms.effective_from <= last_day:
+        problems.append(_("The effective date must fall within the occupancy (%(start)s – %(end)s).")
+                        % {"start": terms.entry_date.strftime("%d/%m/%Y"), "end": last_day.strftime("%d/%m/%Y")})
+    if kind == ContractKind.PRECARIOUS and not terms.circumstances.strip():
+        problems.append(_("A precarious agreement states the circumstances that justify it (art. L145-5-1 Code de "
+                          "commerce): describe them."))
     problems += _overlaps(terms, subscription)
     if problems:
         raise SubscriptionError(" ".join(problems))
@@ -103,10 +108,11 @@ def _overlaps(terms: TermsInput, subscription: Subscription | None) -> list[str]
         others = others.exclude(subscription=subscription)
     problems = []
     for version in others.prefetch_related("resources").distinct():
-        # Only the latest holding version of the other subscription says what it holds.
-        latest = max((v for v in version.subscription.versions.all() if v.status in HOLDING_STATUSES),
-                     key=lambda v: v.number)
-        if latest.pk != version.pk:
+        # What another subscription holds: its version in force, and the one being signed (which
+        # may still be refused, so it frees nothing before it is in force). An older version in
+        # force, replaced by a later one, holds nothing any more.
+        other = version.subscription
+        if version.status == VersionStatus.IN_FORCE and version.pk != other.current_version.pk:
             continue
         taken = sorted({r.reference for r in version.resources.all()} & {r.reference for r in terms.resources})
         until = version.exit_date or version.subscription.place.convention_end
@@ -140,20 +146,38 @@ def create_subscription(organisation: Organisation, *, subscriber: Organisation,
                         template: SubscriptionTemplate | None, terms: TermsInput, deposit: Decimal | None = None,
                         acting_user=None):
     """A new subscription, pending, with its first version and the draft of its convention."""
-    from cascade.contracts.actions import generate_contract
-
     Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
     if place.organisation_id != organisation.pk:
         raise SubscriptionError(_("This place is not managed by %(org)s.") % {"org": organisation})
-    _check_terms(place, terms, subscription=None)
+    _check_terms(place, terms, subscription=None, kind=template.contract_kind if template else ContractKind.TEMPORARY)
     subscription = Subscription.objects.create(
         organisation=organisation, subscriber=subscriber, place=place, template=template,
         reference=_next_reference(organisation), deposit=deposit, status=SubscriptionStatus.PENDING)
     version = _create_version(subscription, 1, terms)
     record("subscription.created", organisation=organisation, actor=acting_user, obj=subscription,
            reference=subscription.reference, subscriber=subscriber.name)
-    contract = generate_contract(version, acting_user=acting_user)
-    return subscription, contract
+    return subscription, _document(version, acting_user)
+
+
+def _document(version: SubscriptionVersion, acting_user):
+    """The version's document; a template that cannot draw it undoes the whole action."""
+    from cascade.contracts.actions import ContractError, generate_contract
+
+    try:
+        return generate_contract(version, acting_user=acting_user)
+    except ContractError as error:
+        raise SubscriptionError(str(error)) from error
+
+
+def kind_of(subscription: Subscription) -> str:
+    return subscription.template.contract_kind if subscription.template else ContractKind.TEMPORARY
+
+
+def check_still_free(version: SubscriptionVersion) -> None:
+    """Refuse to send a version whose spaces someone else took since it was drawn."""
+    problems = _overlaps(terms_from_version(version), version.subscription)
+    if problems:
+        raise SubscriptionError(" ".join(problems))
 
 
 def terms_from_version(version: SubscriptionVersion) -> TermsInput:
@@ -168,7 +192,6 @@ def terms_from_version(version: SubscriptionVersion) -> TermsInput:
 def propose_version(subscription: Subscription, terms: TermsInput, *, acting_user=None):
     """A new version with its effective date and its document: an avenant that lists what changes
     when a version is in force, a new convention otherwise (after a refusal, say)."""
-    from cascade.contracts.actions import generate_contract
     from cascade.contracts.changes import differences
     from cascade.contracts.context import version_terms
 
@@ -184,12 +207,12 @@ def propose_version(subscription: Subscription, terms: TermsInput, *, acting_use
             raise SubscriptionError(_("An amendment needs its effective date."))
         if not differences(version_terms(current), _as_terms(terms)):
             raise SubscriptionError(_("Nothing changes: the new terms are those in force."))
-    _check_terms(subscription.place, terms, subscription=subscription)
+    _check_terms(subscription.place, terms, subscription=subscription, kind=kind_of(subscription))
     number = max((v.number for v in subscription.versions.all()), default=0) + 1
     version = _create_version(subscription, number, terms)
     record("subscription.version_proposed", organisation=subscription.organisation, actor=acting_user,
            obj=subscription, version=number, effective_from=version.effective_from.isoformat())
-    return generate_contract(version, acting_user=acting_user)
+    return _document(version, acting_user)
 
 
 def _as_terms(terms: TermsInput):
@@ -205,12 +228,11 @@ def _as_terms(terms: TermsInput):
 
 
 def documents_complete(subscription: Subscription) -> bool:
-    """Every document its template requires has a valid copy."""
-    if subscription.template is None:
-        return True
-    required = set(subscription.template.required_documents.values_list("pk", flat=True))
-    valid = set(subscription.documents.filter(status=DocumentStatus.VALID).values_list("requirement_id", flat=True))
-    return required <= valid
+    """The latest file sent for each document its template requires is valid."""
+    from .documents import document_states
+
+    return all(upload is not None and upload.status == DocumentStatus.VALID
+               for _requirement, upload in document_states(subscription))
 
 
 @transaction.atomic
@@ -285,6 +307,11 @@ def template_change_plan(template: SubscriptionTemplate, *, effective_from: date
         terms = _template_terms(template, subscription, max(effective_from, current.entry_date), frequency, term,
                                 fluids_per_m2)
         changes = differences(version_terms(current), _as_terms(terms))
+        try:
+            _check_terms(subscription.place, terms, subscription=subscription, kind=kind_of(subscription))
+        except SubscriptionError as error:
+            plan.append(TemplateChange(subscription, None, skipped=str(error)))
+            continue
         plan.append(TemplateChange(subscription, terms, changes, "" if changes else _("nothing changes")))
     return plan
 

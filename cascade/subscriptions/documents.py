@@ -14,9 +14,11 @@ from cascade.accounts.audit import record
 from .models import DocumentStatus, RequiredDocument, Subscription, SupportingDocument
 
 # Recognised by their first bytes, whatever the file name says.
-SIGNATURES = {"pdf": (b"%PDF-",), "png": (b"\x89PNG\r\n\x1a\n",), "jpeg": (b"\xff\xd8\xff",)}
+SIGNATURES = {"pdf": (b"%PDF-1.", b"%PDF-2."), "png": (b"\x89PNG\r\n\x1a\n",), "jpeg": (b"\xff\xd8\xff",)}
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
 MEGABYTE = 1024 * 1024
+# Files kept per subscription and required document: enough to send a few corrected copies.
+MAX_UPLOADS = 10
 
 
 class DocumentError(Exception):
@@ -47,6 +49,9 @@ def upload_document(subscription: Subscription, requirement: RequiredDocument, u
     """Keep the file, to be reviewed. `upload` is a Django UploadedFile (or any file with name and size)."""
     if requirement not in required_for(subscription):
         raise DocumentError(_("“%(doc)s” is not asked for this subscription.") % {"doc": requirement.name})
+    if subscription.documents.filter(requirement=requirement).count() >= MAX_UPLOADS:
+        raise DocumentError(_("%(n)s files were already sent for %(doc)s: ask the operator before sending more.")
+                            % {"n": MAX_UPLOADS, "doc": requirement.name})
     limit = requirement.max_size_mb * MEGABYTE
     if upload.size > limit:
         raise DocumentError(_("“%(name)s” weighs %(size)s; the limit for %(doc)s is %(limit)s MB.") % {

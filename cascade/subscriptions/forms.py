@@ -19,6 +19,10 @@ class AmountField(forms.Field):
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "size": 12})
 
+    def __init__(self, *args, min_value: Decimal | int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.min_value = min_value
+
     def to_python(self, value):
         text = str(value).strip() if value is not None else ""
         if not text:
@@ -32,6 +36,8 @@ class AmountField(forms.Field):
             raise forms.ValidationError(_("“%(value)s”: at most two decimals.") % {"value": text})
         if abs(amount) >= Decimal("1e9"):
             raise forms.ValidationError(_("“%(value)s” is too large.") % {"value": text})
+        if self.min_value is not None and amount < self.min_value:
+            raise forms.ValidationError(_("Amounts cannot be negative."))
         return amount
 
 
@@ -44,8 +50,8 @@ class TermsForm(forms.Form):
                                             "convention."))
     resources = forms.ModelMultipleChoiceField(label=_("Spaces"), queryset=Resource.objects.none(),
                                                widget=forms.SelectMultiple(attrs={"size": 8}))
-    rent = AmountField(label=_("Occupancy fee, monthly excl. VAT"))
-    fluids = AmountField(label=_("Fluids provision, monthly excl. VAT"), required=False)
+    rent = AmountField(label=_("Occupancy fee, monthly excl. VAT"), min_value=0)
+    fluids = AmountField(label=_("Fluids provision, monthly excl. VAT"), required=False, min_value=0)
     frequency = forms.ChoiceField(label=_("Frequency"), choices=Frequency.choices)
     term = forms.ChoiceField(label=_("Term"), choices=Term.choices)
     circumstances = forms.CharField(label=_("Circumstances justifying precariousness"), required=False,
@@ -87,7 +93,7 @@ class NewSubscriptionForm(TermsForm):
     new_address = forms.CharField(label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     new_representative = forms.CharField(label=_("Legal representative"), max_length=200, required=False)
     new_representative_title = forms.CharField(label=_("Signing as"), max_length=100, required=False)
-    deposit = AmountField(label=_("Deposit"), required=False)
+    deposit = AmountField(label=_("Deposit"), required=False, min_value=0)
 
     field_order = ["template", "subscriber", "new_name", "new_legal_form", "new_siret", "new_email", "new_address",
                    "new_representative", "new_representative_title", "resources", "entry_date", "exit_date", "rent",
@@ -184,6 +190,12 @@ class TemplateTermsForm(forms.Form):
     term = forms.ChoiceField(label=_("Term"), choices=Term.choices)
     fluids_per_m2 = AmountField(label=_("Fluids provision per m² per month"), required=False,
                                 help_text=_("Empty: each subscription keeps its own provision."))
+
+    def clean_fluids_per_m2(self):
+        rate = self.cleaned_data["fluids_per_m2"]
+        if rate is not None and rate < 0:
+            raise forms.ValidationError(_("Amounts cannot be negative."))
+        return rate
 
 
 class RequiredDocumentForm(forms.ModelForm):

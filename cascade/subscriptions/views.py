@@ -87,7 +87,7 @@ def new_subscription(request, org_id: int):
 
 @login_required
 def subscription_detail(request, subscription_id: int):
-    from cascade.contracts.models import Contract
+    from cascade.contracts.models import Contract, ContractStatus
 
     subscription = get_scoped_or_404(Subscription.objects.select_related("place", "subscriber", "organisation",
                                                                          "template"),
@@ -95,8 +95,11 @@ def subscription_detail(request, subscription_id: int):
     can_manage = role_in(request.user, subscription.organisation_id) in MANAGE_ROLES
     versions = list(subscription.versions.prefetch_related("components", "resources").order_by("-number"))
     contracts = {}
-    for contract in Contract.objects.filter(subscription=subscription).select_related("signature_request").order_by(
-            "created_at"):
+    shown = Contract.objects.filter(subscription=subscription).select_related("signature_request")
+    if subscription.organisation_id not in organisation_ids(request.user):
+        # The subscriber's members see the documents they were sent, not the operator's drafts.
+        shown = shown.filter(signature_request__isnull=False) | shown.filter(status=ContractStatus.SIGNED_OUTSIDE)
+    for contract in shown.order_by("created_at"):
         contracts.setdefault(contract.version_id, []).append(contract)
     return render(request, "subscriptions/subscription_detail.html", {
         "subscription": subscription, "versions": [(v, contracts.get(v.pk, [])) for v in versions],
@@ -210,10 +213,14 @@ def subscription_template_terms(request, template_id: int):
     change = {"effective_from": data["effective_from"], "frequency": data["frequency"], "term": data["term"],
               "fluids_per_m2": data["fluids_per_m2"]}
     if request.POST.get("confirm") == "yes":
-        contracts = actions.change_template(template, **change, acting_user=request.user)
-        messages.success(request, _("%(n)s amendment(s) generated, ready to be sent for signature.")
-                         % {"n": len(contracts)})
-        return redirect("subscription_template", template.pk)
+        try:
+            contracts = actions.change_template(template, **change, acting_user=request.user)
+        except actions.SubscriptionError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("%(n)s amendment(s) generated, ready to be sent for signature.")
+                             % {"n": len(contracts)})
+            return redirect("subscription_template", template.pk)
     plan = actions.template_change_plan(template, **change)
     return render(request, "subscriptions/template_preview.html", {
         "template": template, "form": form, "plan": plan, "n_amendments": sum(1 for item in plan if item.changes)})

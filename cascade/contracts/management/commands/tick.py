@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -17,13 +18,16 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print what was done as one JSON object")
 
     def handle(self, *args, **options):
-        today = timezone.localdate()
+        now = timezone.now()
         if options["today"]:
             try:
-                today = parse_day(options["today"])
+                day = parse_day(options["today"])
             except DateInputError as error:
                 raise CommandError(f"--today: {error}") from None
-        done = remind_and_expire()
+            # The same time of day, on that day (Europe/Paris).
+            now = timezone.make_aware(datetime.combine(day, timezone.localtime(now).time()))
+        today = timezone.localdate(now)
+        done = remind_and_expire(now)
         done["end_notices"] = send_end_notices(today)
         if options["json"]:
             self.stdout.write(json.dumps(done))
