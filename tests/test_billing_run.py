@@ -334,9 +334,10 @@ def test_an_earlier_exit_inside_a_billed_period_is_credited(essai):
     (credit,) = essai.invoices().filter(kind=DocumentKind.CREDIT_NOTE)
     assert (credit.number, credit.series, credit.period_start) == ("A2026-000001", "A", date(2026, 3, 1))
     assert credit.corrects.number == "F2026-000001"
+    # The line says which days are credited, and why.
     assert _lines(credit) == [
-        ("rent", "Redevance d'occupation — A1 — du 01/03/2026 au 10/03/2026 (10/31 jours)", 10, 31,
-         Decimal("-210.00"), Decimal("20.00"))]
+        ("rent", "Sortie au 10/03/2026 (version 2 du 01/03/2026) : redevance d'occupation — A1 — non due "
+                 "du 11/03/2026 au 31/03/2026 (21/31 jours)", 21, 31, Decimal("-210.00"), Decimal("20.00"))]
     assert bill("--until", "2026-03-31") == ZERO_RUN
 
 
@@ -353,8 +354,8 @@ def test_a_whole_period_billed_after_an_earlier_exit_is_credited(essai):
     april = essai.invoices().get(kind=DocumentKind.CREDIT_NOTE, period_start=date(2026, 4, 1))
     assert (april.number, april.total_incl_vat) == ("A2026-000002", Decimal("-372.00"))
     assert _lines(april) == [
-        ("rent", "Redevance d'occupation — A1 — du 01/04/2026 au 30/04/2026 : période non occupée", 0, 30,
-         Decimal("-310.00"), Decimal("20.00"))]
+        ("rent", "Sortie au 10/03/2026 (version 2 du 01/03/2026) : redevance d'occupation — A1 — non due "
+                 "du 01/04/2026 au 30/04/2026", 30, 30, Decimal("-310.00"), Decimal("20.00"))]
     assert bill("--until", "2026-04-30") == ZERO_RUN
 
 
@@ -379,7 +380,7 @@ def test_pdfs_of_an_invoice_and_of_its_credit_note(essai, settings, tmp_path):
     assert ("À régler au plus tard le 31/03/2026 par virement. IBAN : FR76 3000 3315 2116 9207 1991 947 "
             "Escompte pour paiement anticipé : néant.") in invoice_text
     assert "Avoir N° A2026-000001 Facture d’origine : F2026-000001" in credit_text
-    assert "(10/31 jours) 10/31 j 20 % -210,00 €" in credit_text
+    assert "(21/31 jours) 21/31 j 20 % -210,00 €" in credit_text
     assert "Total TTC -252,00 €" in credit_text
 
 
@@ -527,3 +528,41 @@ def test_demo_numbering_is_gapless_and_follows_dates(site):
 def test_until_takes_only_a_plain_date(db, value):
     with pytest.raises(CommandError, match=r"^--until: '"):
         bill("--until", value)
+
+
+def _reprice(subscription: Subscription, number: int, effective: date, rent: str) -> None:
+    """A version in force from `effective` at a new monthly fee, as a signed amendment records it."""
+    current = subscription.current_version
+    version = SubscriptionVersion.objects.create(
+        subscription=subscription, number=number, effective_from=effective, entry_date=current.entry_date,
+        exit_date=current.exit_date, frequency=current.frequency, term=current.term, status="in_force")
+    version.resources.set(current.resources.all())
+    SubscriptionComponent.objects.create(version=version, kind="rent", monthly_amount=Decimal(rent))
+
+
+def test_amendments_of_a_billed_quarter_are_billed_as_adjustments_of_their_days(essai):
+    """Q2 2024 (91 days) billed in advance at 9 000.00; the fee doubles from day 31, then triples from
+    day 61: each amendment adds only its own days, at the difference of price."""
+    halle = essai.place("Halle Essai", vat=False)
+    halle.convention_start = date(2024, 1, 1)
+    halle.save()
+    subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2024, 4, 1), rent="3000.00",
+                                   frequency="quarterly")
+    assert essai.bill(date(2024, 4, 1))["total_excl_vat"] == "9000.00"
+
+    _reprice(subscription, 2, date(2024, 5, 1), "6000.00")
+    # 61 days of 91 at 18 000.00 − 9 000.00 a quarter: 6 032.97.
+    assert essai.bill(date(2024, 5, 1))["total_excl_vat"] == "6032.97"
+    _reprice(subscription, 3, date(2024, 5, 31), "9000.00")
+    # 31 days at 27 000.00 − 18 000.00: 3 065.93, not a recomputation of what was already adjusted.
+    assert essai.bill(date(2024, 5, 31))["total_excl_vat"] == "3065.93"
+    second, third = essai.invoices()[1:]
+    assert [(c, _spaced(label), *rest) for c, label, *rest in _lines(second)] == [
+        ("rent", "Version 2 du 01/05/2024 : redevance d'occupation 3 000,00 € → 6 000,00 € par mois "
+                 "du 01/05/2024 au 30/06/2024 (61/91 jours)", 61, 91, Decimal("6032.97"), None)]
+    assert [(c, _spaced(label), *rest) for c, label, *rest in _lines(third)] == [
+        ("rent", "Version 3 du 31/05/2024 : redevance d'occupation 6 000,00 € → 9 000,00 € par mois "
+                 "du 31/05/2024 au 30/06/2024 (31/91 jours)", 31, 91, Decimal("3065.93"), None)]
+    # Together, exactly what the quarter costs day by day: 9 000 × 30 + 18 000 × 30 + 27 000 × 31, over 91.
+    assert sum(i.total_excl_vat for i in essai.invoices()) == Decimal("18098.90")
+    assert essai.bill(date(2024, 6, 30))["issued"] == 0

@@ -59,7 +59,7 @@ def test_a_space_cannot_be_booked_twice_while_an_amendment_is_only_a_draft(opera
                                      term="advance", resources=[space], amounts={ComponentKind.RENT: Decimal(10)})
     occupant = first.subscriber.__class__.objects.create(name="QA Beta", slug="qa-beta", kind="occupant",
                                                          operator=operator)
-    with pytest.raises(subscriptions.SubscriptionError, match="occupation par Atelier Lumen"):
+    with pytest.raises(subscriptions.SubscriptionError, match="déjà occupé par Atelier Lumen"):
         subscriptions.create_subscription(operator, subscriber=occupant, place=space.place, template=None,
                                           terms=other)
     # Once the shorter occupancy is signed, the space is free from 21/12/2026.
@@ -82,7 +82,7 @@ def test_sending_checks_again_that_the_spaces_are_free(operator, site):
                                       terms=subscriptions.terms_from_version(version))
     version.status = "draft"
     version.save()
-    with pytest.raises(contracts.ContractError, match="occupation par QA Gamma"):
+    with pytest.raises(contracts.ContractError, match="déjà occupé par QA Gamma"):
         _send(convention)
     convention.refresh_from_db()
     assert convention.status == "draft" and convention.signature_request is None

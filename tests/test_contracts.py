@@ -172,7 +172,7 @@ def test_a_space_already_held_is_refused_with_who_holds_it(operator, site):
     occupant = Organisation.objects.create(name="Autre", slug="autre", kind="occupant", operator=operator)
     terms = subscriptions.TermsInput(entry_date=date(2027, 1, 1), exit_date=None, frequency="monthly",
                                      term="advance", resources=[space], amounts={ComponentKind.RENT: Decimal("10")})
-    with pytest.raises(subscriptions.SubscriptionError, match=f"{space.reference} : occupation par Atelier Lumen"):
+    with pytest.raises(subscriptions.SubscriptionError, match=f"{space.reference} : déjà occupé par Atelier Lumen"):
         subscriptions.create_subscription(operator, subscriber=occupant, place=place, template=None, terms=terms)
 
 

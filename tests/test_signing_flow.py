@@ -278,9 +278,15 @@ def test_an_amendment_changing_the_fee_is_signed_and_billing_follows_it(alice_cl
     subscription.refresh_from_db()
     assert amendment_request.state == RequestState.SIGNED
     assert subscription.current_version.number == 2
-    # December: 14 days at 420.00 and 17 days at 441.00 → 189.68 + 241.84 = 431.52 (rounded per part).
+    # December, billed once both versions are known: a line per price, 14 days at 420.00 and 17 days
+    # at 441.00 → 189.68 + 241.84 = 431.52 (431.516… rounded once, shared by largest remainder); the
+    # fluids, unchanged, in one line.
     plans = engine.plan_subscription(subscription, date(2026, 12, 31), engine.billed_amounts([subscription.pk]))
-    assert [line.amount for line in plans[0].lines] == [Decimal("431.52"), Decimal("45.00")]
+    assert [(line.amount, line.label) for line in plans[0].lines] == [
+        (Decimal("189.68"), f"Redevance d'occupation — {space.reference} — du 01/12/2026 au 14/12/2026 (14/31 jours)"),
+        (Decimal("241.84"), f"Redevance d'occupation — {space.reference} — du 15/12/2026 au 31/12/2026 (17/31 jours) "
+                            f"— Avenant n° 1 du 15/12/2026"),
+        (Decimal("45.00"), f"Provision sur charges (fluides) — {space.reference} — du 01/12/2026 au 31/12/2026")]
     # The convention's signed PDF is still intact after the amendment's signature.
     request.refresh_from_db()
     with request.signed_document.open("rb") as f:

@@ -91,6 +91,7 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
     InvoiceLine.objects.bulk_create(
         InvoiceLine(invoice=invoice, position=i, subscription=subscription, component=line.component,
                     label=line.label, period_start=line.period.start, period_end=line.period.end,
+                    covered_start=line.start, covered_end=line.end, version_number=line.version,
                     days=line.days, period_days=line.period.days, amount_excl_vat=line.amount,
                     vat_rate=line.vat_rate)
         for i, line in enumerate(lines, start=1)

@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from cascade.subscriptions.models import COMPONENT_LABELS, Subscription, SubscriptionVersion
 
-from .formatting import format_date_fr
+from . import adjustments
+from .formatting import format_date_fr, format_eur
 from .models import BilledOutside, InvoiceLine
 from .periods import Period, invoice_date, months_in, period_containing, periods_between
-from .prorata import prorate_stretches
 
 ZERO = Decimal("0.00")
 
@@ -31,6 +29,11 @@ class DueLine:
     days: int
     amount: Decimal
     vat_rate: Decimal | None
+    # The days of the period the line covers, half-open, and the version that prices them
+    # (None: days no longer occupied, credited).
+    start: date | None = None
+    end: date | None = None
+    version: int | None = None
 
 
 @dataclass
@@ -74,46 +77,135 @@ def _version_segments(versions: list[SubscriptionVersion], span: Period) -> list
     return segments
 
 
-def due_lines(subscription: Subscription, period: Period) -> list[DueLine]:
-    """What the subscription owes for one billing period, one line per component."""
+def stretches_of(subscription: Subscription, period: Period) -> dict[str, list[adjustments.Stretch]]:
+    """What is due for the period, per component: the occupied days priced by the version in force."""
     occupied = occupancy(subscription)
     covered = occupied.intersect(period) if occupied else None
+    stretches: dict[str, list[adjustments.Stretch]] = defaultdict(list)
     if covered is None:
-        return []
-    versions = subscription.versions_in_force
-    current = versions[-1]
-    vat_rate = subscription.place.invoice_vat_rate
-    references = ", ".join(sorted(r.reference for r in current.resources.all()))
-    stretches: dict[str, list[tuple[Decimal, int]]] = defaultdict(list)
-    for version, part in _version_segments(versions, covered):
+        return stretches
+    for version, part in _version_segments(subscription.versions_in_force, covered):
         months = months_in(version.frequency)
         for component in version.components.all():
-            stretches[component.kind].append((component.monthly_amount * months, part.days))
-    amounts = {kind: prorate_stretches(parts, period.days) for kind, parts in stretches.items()}
+            stretches[component.kind].append(adjustments.Stretch(
+                part.start, part.end, component.monthly_amount * months, version.number))
+    return stretches
+
+
+class Labels:
+    """The words of the lines of one subscription: its spaces, and why a version applies."""
+
+    def __init__(self, subscription: Subscription):
+        self.subscription = subscription
+        self._versions = {v.number: v for v in subscription.versions.all()}
+        self._why: dict[int, str] | None = None
+
+    @property
+    def references(self) -> str:
+        return ", ".join(sorted(r.reference for r in self.subscription.current_version.resources.all()))
+
+    def monthly(self, version: int | None, component: str) -> Decimal | None:
+        found = self._versions.get(version)
+        if found is None:
+            return None
+        return next((c.monthly_amount for c in found.components.all() if c.kind == component), None)
+
+    def why(self, version: int | None) -> str:
+        """ "Avenant n° 2 du 15/03/2026": the document that brought the version in (its effective date)."""
+        if self._why is None:
+            from cascade.contracts.models import AMENDMENT, Contract
+
+            amendments = Contract.objects.filter(subscription=self.subscription, kind=AMENDMENT).exclude(
+                amendment_number=None).values_list("version__number", "amendment_number")
+            self._why = dict(amendments)
+        found = self._versions.get(version)
+        if found is None or found.number == 1:
+            return ""
+        number = self._why.get(found.number)
+        what = f"Avenant n° {number}" if number else f"Version {found.number}"
+        return f"{what} du {format_date_fr(found.effective_from)}"
+
+    def first(self, component: str, stretch: adjustments.Stretch, period: Period, several: bool) -> str:
+        label = (f"{COMPONENT_LABELS[component]} — {self.references} — du {format_date_fr(stretch.start)} au "
+                 f"{format_date_fr(stretch.end - timedelta(days=1))}")
+        if stretch.days != period.days:
+            label += f" ({stretch.days}/{period.days} jours)"
+        why = self.why(stretch.version) if several else ""
+        return f"{label} — {why}" if why else label
+
+    def adjustment(self, component: str, part: adjustments.Part, period: Period) -> str:
+        """ "Avenant n° 2 du 15/03/2026 : redevance d'occupation 340,00 € → 374,00 € par mois du 15/03/2026 au
+        31/03/2026 (17/31 jours)": which days, and why."""
+        days = f"du {format_date_fr(part.start)} au {format_date_fr(part.end - timedelta(days=1))}"
+        if part.days != period.days:
+            days += f" ({part.days}/{period.days} jours)"
+        name = COMPONENT_LABELS[component][0].lower() + COMPONENT_LABELS[component][1:]
+        if part.version is None:
+            current = self.subscription.current_version
+            why = self.why(current.number)
+            if current.exit_date and part.start > current.exit_date:
+                reason = f"Sortie au {format_date_fr(current.exit_date)}"
+            elif part.end <= current.entry_date:
+                reason = f"Entrée au {format_date_fr(current.entry_date)}"
+            else:
+                reason = "Période non occupée"
+            reason += f" ({why[0].lower()}{why[1:]})" if why else ""
+            return f"{reason} : {name} — {self.references} — non due {days}"
+        why = self.why(part.version) or "Régularisation"
+        if part.replaces is None:
+            return f"{why} : {name} — {self.references} — jours ajoutés {days}"
+        old, new = self.monthly(part.replaces, component), self.monthly(part.version, component)
+        if part.replaces == adjustments.OUTSIDE or old is None or new is None or old == new:
+            return f"{why} : {name} — {self.references} — {days}"
+        return f"{why} : {name} {format_eur(old)} → {format_eur(new)} par mois {days}"
+
+
+def due_lines(subscription: Subscription, period: Period, labels: Labels | None = None) -> list[DueLine]:
+    """What the subscription owes for one billing period when nothing was billed for it yet: one
+    line per component, or per version when several share the period."""
+    labels = labels or Labels(subscription)
+    vat_rate = subscription.place.invoice_vat_rate
     lines = []
-    for kind, amount in amounts.items():
-        label = f"{COMPONENT_LABELS[kind]} — {references} — du {format_date_fr(covered.start)} au " \
-                f"{format_date_fr(covered.end - timedelta(days=1))}"
-        if covered.days != period.days:
-            label += f" ({covered.days}/{period.days} jours)"
-        lines.append(DueLine(kind, label, period, covered.days, amount, vat_rate))
-    return sorted(lines, key=lambda line: line.component != "rent")
+    for kind, stretches in _in_order(stretches_of(subscription, period)):
+        stretches = _merged(stretches)
+        for stretch, amount in zip(stretches, adjustments.due_parts(stretches, period.days), strict=True):
+            if amount:
+                lines.append(DueLine(kind, labels.first(kind, stretch, period, len(stretches) > 1), period,
+                                     stretch.days, amount, vat_rate, stretch.start, stretch.end, stretch.version))
+    return lines
+
+
+def _merged(stretches: list[adjustments.Stretch]) -> list[adjustments.Stretch]:
+    """Consecutive stretches at one price as one (versions that changed something else), under the
+    later version."""
+    merged: list[adjustments.Stretch] = []
+    for stretch in stretches:
+        if merged and merged[-1].price == stretch.price and merged[-1].end == stretch.start:
+            merged[-1] = adjustments.Stretch(merged[-1].start, stretch.end, stretch.price, stretch.version)
+        else:
+            merged.append(stretch)
+    return merged
+
+
+def _in_order(by_component: dict) -> list:
+    """Components in the order of an invoice: the fee (rent) first."""
+    return sorted(by_component.items(), key=lambda item: item[0] != "rent")
 
 
 @dataclass
 class Billed:
-    """What was already billed, by subscription, period start and component."""
+    """What was already billed, line by line in issue order, by subscription, period start and component."""
 
-    amounts: dict[tuple[int, date, str], Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    lines: dict[tuple[int, date, str], list[adjustments.Billed]] = field(default_factory=lambda: defaultdict(list))
     components: dict[int, dict[date, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set)))
 
-    def add(self, subscription_id: int, period_start: date, component: str, amount: Decimal) -> None:
-        self.amounts[(subscription_id, period_start, component)] += amount
+    def add(self, subscription_id: int, period_start: date, component: str, line: adjustments.Billed) -> None:
+        self.lines[(subscription_id, period_start, component)].append(line)
         self.components[subscription_id][period_start].add(component)
 
-    def amount(self, subscription_id: int, period_start: date, component: str) -> Decimal:
-        return self.amounts.get((subscription_id, period_start, component), ZERO)
+    def of(self, subscription_id: int, period_start: date, component: str) -> list[adjustments.Billed]:
+        return self.lines.get((subscription_id, period_start, component), [])
 
     def period_starts(self, subscription_id: int) -> list[date]:
         return list(self.components.get(subscription_id, {}))
@@ -123,17 +215,20 @@ class Billed:
 
 
 def billed_amounts(subscription_ids: list[int] | None = None, period_start: date | None = None) -> Billed:
-    """What was already billed: issued lines and periods billed outside Cascade."""
+    """What was already billed: periods billed outside Cascade, then issued lines in issue order."""
     billed = Billed()
-    for model in (InvoiceLine, BilledOutside):
+    fields = ("subscription_id", "period_start", "component", "covered_start", "covered_end", "amount_excl_vat")
+    for model, order, version in ((BilledOutside, ("pk",), None), (InvoiceLine, ("invoice_id", "position"),
+                                                                    "version_number")):
         rows = model.objects.all()
         if subscription_ids is not None:
             rows = rows.filter(subscription_id__in=subscription_ids)
         if period_start is not None:
             rows = rows.filter(period_start=period_start)
-        for row in rows.values("subscription_id", "period_start", "component").annotate(
-                total=Sum("amount_excl_vat")):
-            billed.add(row["subscription_id"], row["period_start"], row["component"], row["total"])
+        for row in rows.order_by(*order).values(*fields, *([version] if version else [])):
+            billed.add(row["subscription_id"], row["period_start"], row["component"], adjustments.Billed(
+                row["covered_start"], row["covered_end"], row["amount_excl_vat"],
+                row[version] if version else adjustments.OUTSIDE))
     return billed
 
 
@@ -148,40 +243,41 @@ def plan_subscription(subscription: Subscription, until: date,
     periods = {period_containing(version.frequency, start) for start in billed.period_starts(subscription.pk)}
     if occupied is not None:
         periods.update(periods_between(version.frequency, occupied.start, occupied.end))
-    plans = []
+    plans, labels = [], Labels(subscription)
     for period in sorted(periods, key=lambda p: p.start):
         # A period wholly before the entry is dated as if the occupancy had begun with it.
         entry = version.entry_date if version.entry_date < period.end else period.start
         when = invoice_date(period, version.term, entry)
         if when > until:
             break
-        planned = plan_period(subscription, period, when, billed)
+        planned = plan_period(subscription, period, when, billed, labels)
         if planned.lines:
             plans.append(planned)
     return plans
 
 
-def plan_period(subscription: Subscription, period: Period, when: date,
-                billed: Billed) -> PlannedInvoice:
-    """Due minus billed for one period: the lines still to invoice (none when all is billed)."""
+def plan_period(subscription: Subscription, period: Period, when: date, billed: Billed,
+                labels: Labels | None = None) -> PlannedInvoice:
+    """Due minus billed for one period: the lines still to invoice (none when all is billed).
+
+    A period never billed gets its lines as due; one already billed gets the adjustments that
+    bring it to what is due now, each saying which days and why."""
+    labels = labels or Labels(subscription)
     planned = PlannedInvoice(subscription, period, when)
-    due = {line.component: line for line in due_lines(subscription, period)}
-    gone = sorted(billed.components_of(subscription.pk, period.start) - set(due))
-    for component in [*due, *gone]:
-        line = due.get(component) or _nothing_due(subscription, period, component)
-        difference = line.amount - billed.amount(subscription.pk, period.start, component)
-        if difference:
-            planned.lines.append(DueLine(component, line.label, period, line.days, difference,
-                                         line.vat_rate))
+    stretches = stretches_of(subscription, period)
+    gone = billed.components_of(subscription.pk, period.start) - set(stretches)
+    vat_rate = subscription.place.invoice_vat_rate
+    first = None
+    for component, due in _in_order({**stretches, **{c: [] for c in sorted(gone)}}):
+        prior = billed.of(subscription.pk, period.start, component)
+        if not prior:
+            first = first if first is not None else due_lines(subscription, period, labels)
+            planned.lines += [line for line in first if line.component == component]
+            continue
+        for part in adjustments.adjustments(due, prior, period.start, period.end):
+            planned.lines.append(DueLine(component, labels.adjustment(component, part, period), period, part.days,
+                                         part.amount, vat_rate, part.start, part.end, part.version))
     return planned
-
-
-def _nothing_due(subscription: Subscription, period: Period, component: str) -> DueLine:
-    """The line of a component billed for a period that is no longer occupied."""
-    references = ", ".join(sorted(r.reference for r in subscription.current_version.resources.all()))
-    label = (f"{COMPONENT_LABELS[component]} — {references} — du {format_date_fr(period.start)} au "
-             f"{format_date_fr(period.last_day)} : période non occupée")
-    return DueLine(component, label, period, 0, ZERO, subscription.place.invoice_vat_rate)
 
 
 def subscriptions_to_bill(organisation_id: int | None = None):

@@ -85,6 +85,11 @@ class InvoiceLine(models.Model):
     period_end = models.DateField()
     days = models.PositiveSmallIntegerField()
     period_days = models.PositiveSmallIntegerField()
+    # The days of the period the line is for (half-open) and the version that priced them (None:
+    # days credited because no longer occupied): the engine spreads the amount over these days.
+    covered_start = models.DateField()
+    covered_end = models.DateField()
+    version_number = models.PositiveSmallIntegerField(null=True, blank=True)
     amount_excl_vat = models.DecimalField(max_digits=14, decimal_places=2)
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True)
 
@@ -104,6 +109,8 @@ class BilledOutside(models.Model):
     component = models.CharField(max_length=10, choices=ComponentKind.choices)
     period_start = models.DateField()
     period_end = models.DateField()
+    covered_start = models.DateField()
+    covered_end = models.DateField()
     amount_excl_vat = models.DecimalField(max_digits=14, decimal_places=2)
     recorded_at = models.DateTimeField(auto_now_add=True)
 

@@ -32,6 +32,11 @@ def _to_cents(amount: Decimal, what: str) -> int:
     return cents.numerator
 
 
+def round_fraction(q: Fraction) -> Decimal:
+    """An exact amount rounded to the cent, halves away from zero."""
+    return _from_cents(_half_up(q * 100))
+
+
 def round_cents(x: Decimal) -> Decimal:
     """`x` rounded to the cent, halves away from zero (-0.005 → -0.01)."""
     return _from_cents(_half_up(Fraction(x) * 100))

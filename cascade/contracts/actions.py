@@ -27,6 +27,7 @@ from .variables import sample_context
 SIGNED_OUTSIDE_BANNER = "Convention signée hors Cascade (sur papier) — exemplaire établi pour mémoire"
 DRAFT_BANNER = "PROJET — document non signé"
 PAPER_MENTION = "Signé sur papier (original conservé par les parties)"
+DRAFT_MENTION = "À signer électroniquement"
 
 
 class ContractError(Exception):
@@ -107,9 +108,11 @@ def _render(contract: Contract, *, banner: str | None = None) -> bytes:
         blocks = rendering.render_blocks(contract.template_version.body, contract.context)
     except rendering.TemplateError as error:
         raise ContractError(_("The template cannot draw this document: %(why)s") % {"why": error}) from None
-    if contract.status == ContractStatus.SIGNED_OUTSIDE:
-        # The copy drawn for the record of a paper convention: its boxes say where the original is.
-        blocks = [{**b, "mention": PAPER_MENTION} if b.get("type") == "signatures" else b for b in blocks]
+    # The boxes of a paper convention's copy say where the original is; a draft's, that it is not signed.
+    mention = PAPER_MENTION if contract.status == ContractStatus.SIGNED_OUTSIDE else (
+        DRAFT_MENTION if banner == DRAFT_BANNER else None)
+    if mention:
+        blocks = [{**b, "mention": mention} if b.get("type") == "signatures" else b for b in blocks]
     day = timezone.localdate(contract.created_at) if contract.created_at else timezone.localdate()
     try:
         return render_contract_pdf(blocks, title=contract.title, reference=contract.reference,

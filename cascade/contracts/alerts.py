@@ -56,3 +56,35 @@ def send_end_notices(today: date) -> int:
             send_mail(subject, render_to_string("contracts/email/ending.txt", context), None, recipients)
             sent += 1
     return sent
+
+
+@dataclass(frozen=True)
+class ToDo:
+    """Something a manager must do about a subscription's documents."""
+
+    what: str
+    subscription: Subscription
+
+
+def to_handle(organisation: Organisation) -> list[ToDo]:
+    """Supporting documents to review, conventions signed but waiting for their documents, documents
+    refused or expired without a new one prepared since."""
+    from django.utils.translation import gettext as _
+
+    from cascade.subscriptions.models import DocumentStatus, SupportingDocument, VersionStatus
+
+    from .models import Contract, ContractStatus
+
+    todo = [ToDo(_("%(doc)s to review") % {"doc": d.requirement.name}, d.subscription)
+            for d in SupportingDocument.objects.filter(subscription__organisation=organisation,
+                                                       status=DocumentStatus.PENDING)
+            .select_related("requirement", "subscription__subscriber").order_by("uploaded_at")]
+    todo += [ToDo(_("signed, waiting for its supporting documents"), s) for s in Subscription.objects.filter(
+        organisation=organisation, versions__status=VersionStatus.SIGNED).select_related("subscriber").distinct()]
+    for contract in Contract.objects.filter(organisation=organisation, status__in=(
+            ContractStatus.REFUSED, ContractStatus.EXPIRED)).select_related("subscription__subscriber"):
+        if contract.subscription.open_version is None and not Contract.objects.filter(
+                subscription=contract.subscription, created_at__gt=contract.created_at).exists():
+            todo.append(ToDo(_("%(title)s %(status)s: prepare a new one or cancel") % {
+                "title": contract.title, "status": contract.get_status_display()}, contract.subscription))
+    return todo

@@ -4,6 +4,7 @@ Every value is a French string (or a list of them), so that templates only lay t
 contract frozen as JSON renders the same years later.
 """
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -37,6 +38,12 @@ def version_terms(version: SubscriptionVersion) -> Terms:
         amounts=tuple((COMPONENT_LABELS[c.kind], c.monthly_amount) for c in components),
         circumstances=version.circumstances,
     )
+
+
+def city(address: str) -> str:
+    """The town of a French address ("3 impasse des Lilas, 93100 Montreuil" → "Montreuil"), or ""."""
+    found = re.search(r"\b\d{5}\s+([^,\n]+)\s*$", address.strip())
+    return found.group(1).strip() if found else ""
 
 
 def _surface(value) -> str:
@@ -86,7 +93,7 @@ def contract_context(version: SubscriptionVersion, *, kind: str, reference: str,
     return {
         "document": {"type": kind, "titre": TITLES.get(kind, "Avenant") if kind != AMENDMENT else
                      amendment_title(amendment["numero"], amendment["convention_reference"]),
-                     "reference": reference, "date": format_date_fr(day), "lieu_signature": ""},
+                     "reference": reference, "date": format_date_fr(day), "lieu_signature": city(operator.address)},
         "operateur": party(operator),
         "occupant": party(subscription.subscriber),
         "lieu": {"nom": place.name, "adresse": place.address, "proprietaire": place.owner_name,

@@ -308,7 +308,7 @@ def _record_billed_outside(subscriptions: list[Subscription], billing_from: date
                 break
             rows += [BilledOutside(subscription=subscription, component=line.component,
                                    period_start=period.start, period_end=period.end,
-                                   amount_excl_vat=line.amount)
+                                   covered_start=line.start, covered_end=line.end, amount_excl_vat=line.amount)
                      for line in engine.due_lines(subscription, period)]
     BilledOutside.objects.bulk_create(rows)
 

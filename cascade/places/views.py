@@ -57,7 +57,7 @@ def dashboard(request, org_id: int):
     month_invoices = scoped(Invoice, request.user).filter(
         organisation=organisation, issue_date__gte=first, issue_date__lt=(first + timedelta(days=32)).replace(day=1))
     totals = month_invoices.aggregate(n=Count("id"), excl=Sum("total_excl_vat"), incl=Sum("total_incl_vat"))
-    from cascade.contracts.alerts import endings
+    from cascade.contracts.alerts import endings, to_handle
     from cascade.contracts.models import Contract, ContractStatus
 
     open_contracts = scoped(Contract, request.user).filter(
@@ -68,6 +68,7 @@ def dashboard(request, org_id: int):
         "month_invoices": month_invoices.select_related("customer")[:20],
         "can_import": role_in(request.user, organisation.pk) in MANAGE_ROLES,
         "endings": endings(organisation, today), "open_contracts": open_contracts,
+        "to_handle": to_handle(organisation),
     })
 
 

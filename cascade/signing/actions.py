@@ -145,7 +145,7 @@ def create_request(organisation: Organisation, *, title: str, document: bytes, f
         Signer(request=request, order=n, party=spec.party, organisation=spec.organisation, name=spec.name.strip(),
                email=email, quality=spec.quality.strip())
         for n, (spec, email) in enumerate(zip(specs, emails, strict=True), start=1))
-    log_event(request, "created", title=title, pages=pages,
+    log_event(request, "created", title=title, pages=pages, by=getattr(acting_user, "email", "") or "",
               signers=[{"order": n, "name": s.name.strip(), "email": e} for n, (s, e) in
                        enumerate(zip(specs, emails, strict=True), start=1)])
     record("signature.created", organisation=organisation, actor=acting_user, obj=request, reference=request.reference)
@@ -164,7 +164,7 @@ def send_request(request: SignatureRequest, *, acting_user=None) -> None:
     request.state, request.sent_at = RequestState.TO_SIGN, timezone.now()
     request.save(update_fields=["state", "sent_at"])
     record("signature.sent", organisation=request.organisation, actor=acting_user, obj=request)
-    _invite(request, request.signers.order_by("order").first())
+    _invite(request, request.signers.order_by("order").first(), by=getattr(acting_user, "email", "") or "")
 
 
 def signer_link(signer: Signer) -> str:
@@ -172,7 +172,7 @@ def signer_link(signer: Signer) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _invite(request: SignatureRequest, signer: Signer, *, kind: str = "sent") -> None:
+def _invite(request: SignatureRequest, signer: Signer, *, kind: str = "sent", by: str = "") -> None:
     now = timezone.now()
     signer.link_nonce = tokens.new_nonce()
     signer.link_expires_at = min(now + timedelta(days=request.link_days), request.expires_at)
@@ -183,7 +183,8 @@ def _invite(request: SignatureRequest, signer: Signer, *, kind: str = "sent") ->
     signer.locked_at = signer.verified_at = None
     signer.code_hash = ""
     signer.save()
-    log_event(request, kind, signer=signer, to=signer.email, link_expires_at=signer.link_expires_at.isoformat())
+    log_event(request, kind, signer=signer, to=signer.email, link_expires_at=signer.link_expires_at.isoformat(),
+              **({"by": by} if by else {}))
     _mail("invitation", request, [signer.email], signer=signer, link=signer_link(signer), renewed=kind != "sent")
 
 
@@ -232,7 +233,8 @@ def check_can_act(signer: Signer) -> None:
 
 @transaction.atomic
 def record_view(signer: Signer, kind: str, client: Client) -> None:
-    """The signer opened the signing page ("opened") or the PDF ("document_viewed")."""
+    """The signer opened the signing page ("opened"), saw the PDF shown in it ("document_displayed"),
+    or opened the PDF itself ("document_viewed")."""
     request = _locked(signer.request)
     log_event(request, kind, signer=signer, client=client)
     if kind == "opened" and signer.opened_at is None:
@@ -406,7 +408,7 @@ def renew_link(signer: Signer, *, acting_user=None) -> None:
     signer = Signer.objects.get(pk=signer.pk)
     if request.state != RequestState.TO_SIGN or signer.state != SignerState.INVITED:
         raise SigningError(_("Only the signer whose turn it is can get a new link, while the request is open."))
-    _invite(request, signer, kind="link_renewed")
+    _invite(request, signer, kind="link_renewed", by=getattr(acting_user, "email", "") or "")
     record("signature.link_renewed", organisation=request.organisation, actor=acting_user, obj=request,
            signer=signer.email)
 
@@ -473,7 +475,9 @@ def _mail(template: str, request: SignatureRequest, to: list[str], *, attachment
           **context) -> None:
     if not to:
         return
-    context = {"request": request, "organisation": request.organisation.name, **context}
+    context = {"request": request, "organisation": request.organisation.name,
+               "request_url": settings.SITE_URL.rstrip("/") + reverse("signature_request", args=[request.pk]),
+               **context}
     subject = " ".join(render_to_string(f"signing/email/{template}_subject.txt", context).split())
     body = render_to_string(f"signing/email/{template}.txt", context)
     message = EmailMessage(subject, body, None, to)

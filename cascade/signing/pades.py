@@ -238,9 +238,10 @@ def _check_envelope(pdf: bytes) -> None:
         raise NotAPdf("le fichier est vide")
     if not pdf.startswith(b"%PDF-"):
         raise NotAPdf("le fichier ne commence pas par l'en-tête « %PDF- » d'un document PDF")
-    # ISO 32000-1 §7.5.5: the last line is %%EOF. Readers look further back, and would take a
-    # file cut in the middle of a later revision for its earlier, complete revision.
-    if not pdf.rstrip().endswith(b"%%EOF"):
+    # ISO 32000-1 §7.5.5: a PDF ends with %%EOF, which readers look for in its last 1 024 bytes.
+    # Without one there, a file cut in the middle of a later revision would be read as its earlier,
+    # complete revision. Bytes added after %%EOF are read, and show as a change after the seal.
+    if b"%%EOF" not in pdf[-1024:]:
         raise NotAPdf("le fichier ne se termine pas par « %%EOF » : il est tronqué ou endommagé")
 
 

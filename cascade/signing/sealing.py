@@ -38,6 +38,12 @@ def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y à %H:%M:%S") + " (heure de Paris)"
 
 
+def _actor(event) -> str:
+    """Whom the event concerns, and the manager who acted when one did (a link sent again)."""
+    who = event.signer.name if event.signer_id else "Cascade"
+    return f"{who} (par {event.data['by']})" if event.data.get("by") else who
+
+
 def _method(signer) -> str:
     return (f"Lien personnel envoyé à {signer.email} ; code à usage unique envoyé à cette adresse et "
             f"saisi le {_when(signer.verified_at)} ; consentement exprès et nom tapé")
@@ -64,7 +70,7 @@ def evidence(request: SignatureRequest, ca_fingerprint: str) -> dict:
         ],
         "events": [
             {"seq": e.seq, "at": _when(e.at), "kind": labels[e.pk],
-             "actor": e.signer.name if e.signer_id else "Cascade", "ip": e.ip or "", "user_agent": e.user_agent,
+             "actor": _actor(e), "ip": e.ip or "", "user_agent": e.user_agent,
              "document_sha256": e.document_sha256, "hash": e.hash}
             for e in events
         ],

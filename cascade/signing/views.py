@@ -101,7 +101,8 @@ def document(request, token: str):
             actions.check_can_act(signer)
         except actions.SigningError as error:
             return _closed(request, str(error), signer)
-        _log_once(request, signer, "document_viewed")
+        # The frame of the signing page loads the PDF by itself: that says it was shown, not opened.
+        _log_once(request, signer, "document_displayed" if request.GET.get("shown") else "document_viewed")
     response = FileResponse(req.document.open("rb"), content_type="application/pdf", filename=f"{req.reference}.pdf")
     response["Content-Disposition"] = f'inline; filename="{req.reference}.pdf"'
     return response

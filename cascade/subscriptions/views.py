@@ -1,9 +1,13 @@
+from datetime import timedelta
+from itertools import pairwise
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,7 +26,14 @@ from cascade.places.views import _operator_or_404
 
 from . import actions, documents
 from .forms import AmendmentForm, NewSubscriptionForm, RequiredDocumentForm, SubscriptionTemplateForm, TemplateTermsForm
-from .models import RequiredDocument, Subscription, SubscriptionStatus, SubscriptionTemplate, SupportingDocument
+from .models import (
+    RequiredDocument,
+    Subscription,
+    SubscriptionStatus,
+    SubscriptionTemplate,
+    SupportingDocument,
+    VersionStatus,
+)
 
 
 @login_required
@@ -101,9 +112,17 @@ def subscription_detail(request, subscription_id: int):
         shown = shown.filter(signature_request__isnull=False) | shown.filter(status=ContractStatus.SIGNED_OUTSIDE)
     for contract in shown.order_by("created_at"):
         contracts.setdefault(contract.version_id, []).append(contract)
+    # A draft discarded before it was sent is no part of the history.
+    versions = [v for v in versions if v.status != VersionStatus.CANCELLED
+                or any(c.signature_request_id for c in contracts.get(v.pk, []))]
+    in_force = sorted((v for v in versions if v.status == VersionStatus.IN_FORCE), key=lambda v: v.effective_from)
+    replaced = {v.pk: later.effective_from - timedelta(days=1) for v, later in pairwise(in_force)}
+    current = subscription.current_version
+    last_day = current.end_exclusive(subscription.place) - timedelta(days=1) if current else None
     return render(request, "subscriptions/subscription_detail.html", {
-        "subscription": subscription, "versions": [(v, contracts.get(v.pk, [])) for v in versions],
-        "current": subscription.current_version, "open_version": subscription.open_version,
+        "subscription": subscription, "versions": [(v, contracts.get(v.pk, []), replaced.get(v.pk)) for v in versions],
+        "current": current, "open_version": subscription.open_version,
+        "ended_on": last_day if last_day and last_day < timezone.localdate() else None,
         "documents": documents.document_states(subscription),
         "uploads": subscription.documents.select_related("requirement").order_by("-uploaded_at"),
         "can_manage": can_manage, "manages": subscription.organisation_id in organisation_ids(request.user),
