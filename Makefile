@@ -15,13 +15,14 @@ $(BIN)/cascade: requirements.lock pyproject.toml
 
 install: $(BIN)/cascade
 
-## Run Cascade: migrate, load the demo site when the database is empty, bill up to today, run the
-## daily pass (signature reminders and expiries, end-of-convention alerts), serve.
+## Run Cascade: migrate, load the demo site when the database is empty, bill up to today, serve, with
+## the periodic pass (`cascade tick`) running beside the server.
 run: install
 	@mkdir -p var
 	$(BIN)/cascade migrate --noinput
 	$(BIN)/cascade demo
-	$(BIN)/cascade tick
+	@# The periodic pass (issue what is due, e-mail it, reminders, alerts) runs beside the server, hourly.
+	$(BIN)/cascade tick --every 3600 & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/cascade runserver 127.0.0.1:$(PORT)
 
 ## Run the whole test suite: SQLite, then PostgreSQL when one answers, browser tests included.

@@ -113,7 +113,7 @@ MEDIA_URL = "media/"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 # Without an SMTP server configured, e-mails are printed on the console (local runs).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "cascade.mail.ConsoleBackend"
 )
 EMAIL_PORT = envint("EMAIL_PORT", "25")
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

@@ -233,13 +233,18 @@ def test_text_output_lists_the_invoices(essai):
     call_command("bill", "--until", "2026-03-31", "--dry-run", stdout=preview)
     call_command("bill", "--until", "2026-03-31", stdout=out)
 
+    # The preview says, line by line, what would be issued and why.
     assert preview.getvalue().splitlines() == [
-        "  2026-03-10  Atelier Aubépine  506,00\u00a0€ HT",
-        "would issue 1 invoice(s) up to 2026-03-31: 506,00\u00a0€ HT, 101,20\u00a0€ TVA, 607,20\u00a0€ TTC",
+        "  2026-03-10  OCC-0001  Atelier Aubépine  invoice  506,00\u00a0€ HT",
+        "            440,00\u00a0€  Redevance d'occupation — A1 — du 10/03/2026 au 31/03/2026 (22/31 jours)",
+        "             66,00\u00a0€  Provision sur charges (fluides) — A1 — du 10/03/2026 au 31/03/2026 (22/31 jours)",
+        "would issue 1 document(s) (invoices and credit notes) up to 2026-03-31: 506,00\u00a0€ HT, 101,20\u00a0€ TVA, "
+        "607,20\u00a0€ TTC",
     ]
     assert out.getvalue().splitlines() == [
         "  F2026-000001  2026-03-10  Atelier Aubépine  607,20\u00a0€ TTC",
-        "issued 1 invoice(s) up to 2026-03-31: 506,00\u00a0€ HT, 101,20\u00a0€ TVA, 607,20\u00a0€ TTC",
+        "issued 1 document(s) (invoices and credit notes) up to 2026-03-31: 506,00\u00a0€ HT, 101,20\u00a0€ TVA, "
+        "607,20\u00a0€ TTC",
     ]
 
 

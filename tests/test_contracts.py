@@ -6,7 +6,7 @@ import html
 import io
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -38,6 +38,11 @@ from cascade.subscriptions.models import (
 from conftest import body_of
 
 ATELIERS = "Les Ateliers du Canal"
+
+
+def _paris(year: int, month: int, day: int):
+    """Noon of that day in Paris, as an aware datetime."""
+    return timezone.make_aware(datetime(year, month, day, 12))
 
 
 def _text(pdf: bytes) -> str:
@@ -294,13 +299,14 @@ def test_tick_reminds_the_signer_whose_turn_it_is_then_expires_the_request(opera
     inbox.messages.clear()
 
     def tick() -> dict:
+        # As of DEMO_DAY, up to which the demo is billed: this pass has nothing to issue.
         out = io.StringIO()
         with django_capture_on_commit_callbacks(execute=True):
-            call_command("tick", "--json", stdout=out)
+            call_command("tick", "--json", "--today", "2026-11-30", stdout=out)
         return json.loads(out.getvalue())
 
     assert tick()["reminded"] == 0
-    request.signers.filter(order=1).update(last_notified_at=timezone.now() - timedelta(days=3, minutes=1))
+    request.signers.filter(order=1).update(last_notified_at=_paris(2026, 11, 26))
     assert tick()["reminded"] == 1
     assert tick()["reminded"] == 0
     to_signer = [m for rcpt, m in inbox.messages if rcpt == ["ines@lumen.example.org"]]
@@ -308,7 +314,7 @@ def test_tick_reminds_the_signer_whose_turn_it_is_then_expires_the_request(opera
     reminder = to_signer[0]
     assert reminder["Subject"].strip().startswith("Relance")
     assert "/s/" in body_of(reminder)
-    type(request).objects.filter(pk=request.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    type(request).objects.filter(pk=request.pk).update(expires_at=_paris(2026, 11, 29))
     assert tick()["expired"] == 1
     request.refresh_from_db()
     assert request.events.order_by("-seq").first().kind == "expired"
@@ -322,11 +328,11 @@ def test_tick_acts_as_of_the_day_it_is_given(operator, site, django_capture_on_c
     _subscription, convention = _new(operator, site["alice"])
     with django_capture_on_commit_callbacks(execute=True):
         request = _send(convention)
-    days = (request.expires_at.date() - date.today()).days
+    type(request).objects.filter(pk=request.pk).update(expires_at=_paris(2026, 11, 20))
     out = io.StringIO()
-    call_command("tick", "--json", "--today", (date.today() + timedelta(days=days - 1)).isoformat(), stdout=out)
+    call_command("tick", "--json", "--today", "2026-11-19", stdout=out)
     assert json.loads(out.getvalue())["expired"] == 0
-    call_command("tick", "--json", "--today", (date.today() + timedelta(days=days + 1)).isoformat(), stdout=out)
+    call_command("tick", "--json", "--today", "2026-11-21", stdout=io.StringIO())
     request.refresh_from_db()
     assert request.state == RequestState.EXPIRED
 

@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from cascade.accounts.models import AuditEvent, Membership, Organisation, OrganisationKind, Role
-from cascade.billing.models import BilledOutside, Invoice, InvoiceLine, NumberSequence
+from cascade.billing.models import BilledOutside, Invoice, InvoiceLine, InvoiceSend, NumberSequence
 from cascade.contracts.models import Contract
 from cascade.imports.services import import_workbook
 from cascade.places.models import Place, PlaceShare, Resource, ResourceChange, ResourceType, VatRegime
@@ -79,6 +79,7 @@ def _new_operator(name: str = "Nouvel Opérateur", slug: str = "nouvel-operateur
 def _clear_demo(operator: Organisation) -> None:
     """Remove everything the demo import and billing created, keeping the operator and its members."""
     InvoiceLine.objects.all().delete()
+    InvoiceSend.objects.all().delete()
     Invoice.objects.all().delete()
     BilledOutside.objects.all().delete()
     NumberSequence.objects.all().delete()

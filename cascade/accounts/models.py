@@ -53,6 +53,9 @@ class Organisation(models.Model):
     sepa_creditor_id = models.CharField(_("SEPA creditor identifier"), max_length=35, blank=True)
     address = models.TextField(_("address"), blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    billing_emails = models.CharField(
+        _("billing e-mail addresses"), max_length=500, blank=True,
+        help_text=_("Where invoices are sent, separated by commas; the organisation's e-mail when empty."))
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     contact_name = models.CharField(_("contact"), max_length=200, blank=True)
     # Who signs for the organisation, named in its contracts ("Mme Dupont, présidente").
@@ -61,6 +64,8 @@ class Organisation(models.Model):
     price_category = models.CharField(_("price category"), max_length=100, blank=True)
     is_cooperative_member = models.BooleanField(_("cooperative member"), default=False)
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    # Services owe VAT when paid, unless the seller opted for debits: a mandatory mention then.
+    vat_on_debits = models.BooleanField(_("VAT paid on debits"), default=False)
     end_notice_days = models.PositiveSmallIntegerField(
         _("notice before a convention ends (days)"), default=90,
         help_text=_("Conventions ending within this many days are shown on the dashboard and e-mailed."))

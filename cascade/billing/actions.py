@@ -6,14 +6,16 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from cascade.accounts.audit import record
 from cascade.accounts.models import Organisation
+from cascade.places.models import VatRegime
 
-from . import engine
+from . import engine, sending
 from .models import DocumentKind, Invoice, InvoiceLine, NumberSequence
 from .numbering import chronological_date, format_number, next_number
-from .vat import EXEMPTION_MENTION, totals, vat_breakdown
+from .vat import EXEMPTION_MENTION, FRANCHISE_MENTION, totals, vat_breakdown
 
 SERIES = {DocumentKind.INVOICE: "F", DocumentKind.CREDIT_NOTE: "A"}
 
@@ -33,7 +35,15 @@ def check_seller(org: Organisation) -> None:
 
 def seller_snapshot(org: Organisation) -> dict:
     return {"name": org.name, "legal_form": org.legal_form, "address": org.address, "siret": org.siret,
-            "vat_number": org.vat_number, "iban": org.iban, "email": org.email, "registration": org.registration}
+            "vat_number": org.vat_number, "iban": org.iban, "email": org.email, "registration": org.registration,
+            "vat_on_debits": org.vat_on_debits}
+
+
+def vat_mention(place, lines) -> str:
+    """The mention an exempt line needs: the franchise en base, or the rent of bare premises."""
+    if all(line.vat_rate is not None for line in lines):
+        return ""
+    return FRANCHISE_MENTION if place.vat_regime == VatRegime.FRANCHISE else EXEMPTION_MENTION
 
 
 def buyer_snapshot(org: Organisation) -> dict:
@@ -85,7 +95,7 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
         due_date=issue_date + timedelta(days=organisation.payment_terms_days),
         period_start=planned.period.start, period_end=planned.period.end,
         total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
-        vat_mention="" if all(line.vat_rate for line in lines) else EXEMPTION_MENTION, corrects=corrects,
+        vat_mention=vat_mention(subscription.place, lines), corrects=corrects,
         seller=seller_snapshot(organisation), buyer=buyer_snapshot(subscription.subscriber),
     )
     InvoiceLine.objects.bulk_create(
@@ -98,6 +108,7 @@ def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoic
     )
     record("invoice.issued", organisation=organisation, actor=acting_user, obj=invoice,
            number=invoice.number, total_incl_vat=str(incl))
+    sending.queue(invoice, today=timezone.localdate())
     return invoice
 
 

@@ -1,14 +1,17 @@
-"""The PDF of an issued invoice, rendered from its frozen data and kept once rendered."""
+"""The PDF of an issued invoice — a Factur-X: PDF/A-3b with its EN 16931 XML — drawn from its
+frozen data and kept once drawn."""
 
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 
+from . import facturx
+from .facturx import CONSUMER_LATE_PENALTY, CONSUMER_RECOVERY_FEE
 from .formatting import format_date_fr
 from .models import DocumentKind, Invoice
 from .pdf import render_invoice_pdf
-from .vat import vat_breakdown
+from .vat import REGIME_OF_MENTION, vat_breakdown
 
 LATE_PENALTY = ("Pénalités de retard exigibles dès le lendemain de l'échéance : taux directeur de la BCE "
                 "majoré de 10 points (art. L441-10 du Code de commerce).")
@@ -19,6 +22,9 @@ def invoice_data(invoice: Invoice) -> dict:
     lines = list(invoice.lines.all())
     groups = vat_breakdown((line.amount_excl_vat, line.vat_rate) for line in lines)
     place = invoice.place
+    # A buyer without SIRET is a consumer (an individual, a household, an artist without SIRET):
+    # neither the 40 € fee nor the commercial late rate apply (Code de commerce L441-10 is B2B).
+    consumer = not invoice.buyer.get("siret")
     return {
         "seller": invoice.seller,
         "buyer": invoice.buyer,
@@ -44,8 +50,12 @@ def invoice_data(invoice: Invoice) -> dict:
         "total_incl_vat": f"{invoice.total_incl_vat:.2f}",
         "vat_mention": invoice.vat_mention or None,
         "payment_terms": _payment_terms(invoice),
-        "late_penalty": LATE_PENALTY,
-        "recovery_fee": RECOVERY_FEE,
+        "late_penalty": CONSUMER_LATE_PENALTY if consumer else LATE_PENALTY,
+        "recovery_fee": CONSUMER_RECOVERY_FEE if consumer else RECOVERY_FEE,
+        "refers_to_date": invoice.corrects.issue_date.isoformat() if invoice.corrects_id else None,
+        "vat_regime": REGIME_OF_MENTION.get(invoice.vat_mention, "normal"),
+        "vat_on_debits": bool(invoice.seller.get("vat_on_debits")),
+        "category": "prestation de services",
     }
 
 
@@ -54,7 +64,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     path = Path(settings.MEDIA_ROOT) / "invoices" / str(invoice.organisation_id) / f"{invoice.number}.pdf"
     if path.exists():
         return path.read_bytes()
-    pdf = render_invoice_pdf(invoice_data(invoice))
+    data = invoice_data(invoice)
+    pdf = facturx.embed(render_invoice_pdf(data), facturx.cii_xml(data), kind=data["kind"])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pdf)

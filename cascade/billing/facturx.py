@@ -77,7 +77,7 @@ from .pdf import (
     InvoiceDataError,
     invoice_view,
 )
-from .vat import EXEMPTION_MENTION
+from .vat import EXEMPTION_MENTION, FRANCHISE_MENTION
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -91,9 +91,6 @@ BILLING_MODES = {"prestation de services": "S1", "livraison de biens": "B1", "mi
 SEPA_CREDIT_TRANSFER = "58"
 DEBITS = "5"  # BT-8 as CII codes it (UNTDID 2475): VAT due on the invoice date, i.e. on debits.
 
-FRANCHISE_MENTION = "TVA non applicable, art. 293 B du CGI"
-# A mention of the e-invoicing reform (décret 2022-1299, CGI ann. II art. 242 nonies A), printed when it applies.
-VAT_ON_DEBITS_MENTION = "Option pour le paiement de la taxe d'après les débits"
 # A consumer owes neither the 40 € fee nor the commercial late rate (Code de commerce, L441-10 is B2B):
 # the texts a B2C invoice prints (late_penalty, recovery_fee) and carries in its PMD and PMT notes.
 CONSUMER_LATE_PENALTY = ("Pénalités de retard : intérêts au taux légal à compter de la mise en demeure "

@@ -116,3 +116,32 @@ class BilledOutside(models.Model):
 
     class Meta:
         ordering = ["subscription", "period_start"]
+
+
+class SendStatus(models.TextChoices):
+    PENDING = "pending", _("to send")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    NO_ADDRESS = "no_address", _("no address")
+    SKIPPED = "skipped", _("not sent automatically")
+
+
+class InvoiceSend(models.Model):
+    """The e-mailing of an issued document: claimed by one sender at a time, retried after a failure,
+    never sent twice (sending.py)."""
+
+    TENANT_PATHS = ("invoice__organisation",)
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="send")
+    status = models.CharField(max_length=12, choices=SendStatus.choices, default=SendStatus.PENDING)
+    recipients = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="invoice_send_due")]

@@ -21,6 +21,8 @@ or logged with the document):
     late_penalty:  str, optional, defaults to LATE_PENALTY_MENTION
     recovery_fee:  str, optional, defaults to RECOVERY_FEE_MENTION
     early_payment: str, optional, defaults to EARLY_PAYMENT_MENTION
+    category:      str, optional, the category of operation, defaults to "prestation de services"
+    vat_on_debits: bool, optional: the seller opted to pay VAT on debits (mention printed)
 
 Addresses are strings, lines separated by "\\n". Amounts and rates are strings with a dot
 ("1234.50", "20.00"; a Decimal is accepted too, never a float); dates may also be `date`s.
@@ -52,6 +54,8 @@ RECOVERY_FEE_MENTION = "Indemnité forfaitaire pour frais de recouvrement : 40 �
 EARLY_PAYMENT_MENTION = "Escompte pour paiement anticipé : néant."
 
 TITLES = {"invoice": "Facture", "credit_note": "Avoir"}
+# Printed when the seller opted to pay VAT on debits (CGI art. 269, 2-c; ann. II art. 242 nonies A).
+VAT_ON_DEBITS_MENTION = "Option pour le paiement de la taxe d'après les débits"
 
 
 class InvoiceDataError(ValueError):
@@ -104,8 +108,12 @@ def invoice_view(data: Mapping[str, Any]) -> dict[str, Any]:
             # An occupant's address may be unknown to the operator; the seller's never is.
             "address": _address(buyer, "buyer", required=False),
             "siret": _optional_text(buyer, "siret"),
+            # The client's SIREN, a mandatory mention of the e-invoicing reform (its SIRET's first 9 digits).
+            "siren": (_optional_text(buyer, "siren") or (_optional_text(buyer, "siret") or "")[:9]) or None,
         },
         "place": _place(place) if place else None,
+        "category": f"Nature de l'opération : {data.get('category') or 'prestation de services'}",
+        "vat_on_debits": VAT_ON_DEBITS_MENTION if data.get("vat_on_debits") else None,
         "lines": [
             {**line, "amount": format_eur(line["amount"]), "rate": _rate_text(line["rate"])}
             for line in lines

@@ -14,6 +14,10 @@ from .prorata import round_cents
 
 # Rent of bare premises, the usual case of a temporary occupation agreement.
 EXEMPTION_MENTION = "Exonération de TVA, article 261 D 2° du CGI"
+# A seller under the franchise en base (small turnover) charges no VAT at all.
+FRANCHISE_MENTION = "TVA non applicable, art. 293 B du CGI"
+# The regime an issued document was under, read from its frozen mention (for its e-invoice).
+REGIME_OF_MENTION = {"": "normal", EXEMPTION_MENTION: "exempt_261D", FRANCHISE_MENTION: "franchise_293B"}
 
 ZERO = Decimal("0.00")
 

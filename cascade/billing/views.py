@@ -1,21 +1,29 @@
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from cascade.accounts.models import Organisation
-from cascade.accounts.tenancy import get_scoped_or_404, scoped
-from cascade.dates import DateInputError, parse_month
+from cascade.accounts.models import BILLING_ROLES, Organisation
+from cascade.accounts.tenancy import get_scoped_or_404, managed_organisation_or_404, role_in, scoped
+from cascade.dates import DateInputError, parse_day, parse_month
 from cascade.imports.cells import normalise
 from cascade.params import parse_id
 from cascade.places.models import Place
 from cascade.places.views import _operator_or_404
 
+from . import exports, sending
+from .actions import bill_until
 from .documents import invoice_pdf
-from .models import DocumentKind, Invoice
+from .models import DocumentKind, Invoice, InvoiceLine
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _month(value: str) -> date | None:
@@ -60,7 +68,9 @@ def invoices(request, org_id: int):
 def invoice_detail(request, invoice_id: int):
     invoice = get_scoped_or_404(Invoice.objects.select_related("customer", "place", "subscription"),
                                 request.user, pk=invoice_id)
-    return render(request, "billing/invoice_detail.html", {"invoice": invoice, "lines": invoice.lines.all()})
+    return render(request, "billing/invoice_detail.html", {
+        "invoice": invoice, "lines": invoice.lines.all(),
+        "can_send": role_in(request.user, invoice.organisation_id) in BILLING_ROLES})
 
 
 @login_required
@@ -69,3 +79,58 @@ def invoice_pdf_download(request, invoice_id: int):
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
     return response
+
+
+def _month_or_this(request) -> date:
+    return _month(request.GET.get("month", "")) or timezone.localdate().replace(day=1)
+
+
+@login_required
+def invoices_export(request, org_id: int):
+    """The invoices (or their lines) issued in a month, as CSV or XLSX."""
+    operator = _operator_or_404(request, org_id)
+    month = _month_or_this(request)
+    end = (month + timedelta(days=32)).replace(day=1)
+    invoices = scoped(Invoice, request.user).filter(organisation=operator, issue_date__gte=month, issue_date__lt=end)
+    what = "lignes" if request.GET.get("what") == "lines" else "factures"
+    if what == "lignes":
+        columns, rows = exports.LINE_COLUMNS, exports.line_rows(
+            InvoiceLine.objects.filter(invoice__in=invoices).select_related("invoice__place").order_by(
+                "invoice__issue_date", "invoice__number", "position"))
+    else:
+        columns, rows = exports.INVOICE_COLUMNS, exports.invoice_rows(
+            invoices.select_related("place", "corrects").order_by("issue_date", "number"))
+    name = f"{what}-{month:%Y-%m}"
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(exports.as_xlsx(name, columns, rows), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    response = HttpResponse(exports.as_csv(columns, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@login_required
+def billing_preview(request, org_id: int):
+    """What the next billing run would issue, per subscription, with the reason of each line."""
+    operator = _operator_or_404(request, org_id)
+    if role_in(request.user, operator.pk) not in BILLING_ROLES:
+        raise Http404
+    try:
+        until = parse_day(request.GET["until"]) if request.GET.get("until") else timezone.localdate()
+    except DateInputError as error:
+        messages.warning(request, str(error))
+        until = timezone.localdate()
+    run = bill_until(until, organisation_id=operator.pk, dry_run=True)
+    return render(request, "billing/preview.html", {"operator": operator, "until": until, "run": run})
+
+
+@login_required
+@require_POST
+def invoice_send(request, invoice_id: int):
+    invoice = get_scoped_or_404(Invoice, request.user, paths=("organisation",), pk=invoice_id)
+    managed_organisation_or_404(request.user, invoice.organisation_id, BILLING_ROLES)
+    sending.send_again(invoice, acting_user=request.user)
+    messages.success(request, _("%(number)s will be e-mailed with the next pass (within the hour).")
+                     % {"number": invoice.number})
+    return redirect("invoice", invoice.pk)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from cascade.accounts.models import Organisation
 from cascade.billing.formatting import format_date_fr, format_eur, format_percent
 from cascade.billing.periods import months_in
-from cascade.billing.vat import EXEMPTION_MENTION
+from cascade.billing.vat import EXEMPTION_MENTION, FRANCHISE_MENTION
+from cascade.places.models import VatRegime
 from cascade.subscriptions.models import COMPONENT_LABELS, ContractKind, SubscriptionVersion
 
 from .changes import FREQUENCIES, TERMS, Change, Terms
@@ -115,7 +116,7 @@ def contract_context(version: SubscriptionVersion, *, kind: str, reference: str,
         },
         "tva": {"regime": place.vat_regime, "taux": format_percent(vat_rate) if vat_rate is not None else "",
                 "mention": f"TVA au taux de {format_percent(vat_rate)} en sus" if vat_rate is not None
-                else EXEMPTION_MENTION},
+                else FRANCHISE_MENTION if place.vat_regime == VatRegime.FRANCHISE else EXEMPTION_MENTION},
         "depot_garantie": format_eur(subscription.deposit) if subscription.deposit else "",
         "paiement": {"delai": f"{operator.payment_terms_days} jours", "mode": "virement bancaire",
                      "iban": operator.iban},

@@ -12,6 +12,7 @@ from cascade.accounts.models import Organisation
 class VatRegime(models.TextChoices):
     VAT = "vat", _("VAT option")
     EXEMPT = "exempt", _("Exempt (art. 261 D 2° CGI)")
+    FRANCHISE = "franchise", _("Franchise en base (art. 293 B CGI)")
 
 
 class Place(models.Model):

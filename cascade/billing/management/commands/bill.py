@@ -29,12 +29,15 @@ class Command(BaseCommand):
         documents = run.planned if dry_run else run.issued
         for doc in documents:
             if dry_run:
-                self.stdout.write(f"  {doc.invoice_date}  {doc.subscription.subscriber.name}  "
-                                  f"{format_eur(doc.total_excl_vat)} HT")
+                kind = "credit note" if doc.total_excl_vat < 0 else "invoice"
+                self.stdout.write(f"  {doc.invoice_date}  {doc.subscription.reference}  "
+                                  f"{doc.subscription.subscriber.name}  {kind}  {format_eur(doc.total_excl_vat)} HT")
+                for line in doc.lines:
+                    self.stdout.write(f"      {format_eur(line.amount):>14}  {line.label}")
             else:
                 self.stdout.write(f"  {doc.number}  {doc.issue_date}  {doc.customer.name}  "
                                   f"{format_eur(doc.total_incl_vat)} TTC")
-        self.stdout.write(f"{verb} {len(documents)} invoice(s) up to {day}: "
+        self.stdout.write(f"{verb} {len(documents)} document(s) (invoices and credit notes) up to {day}: "
                           f"{format_eur(run.total_excl_vat)} HT, {format_eur(run.total_vat)} TVA, "
                           f"{format_eur(run.total_incl_vat)} TTC")
         _fail_on(run)

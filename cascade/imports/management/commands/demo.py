@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from cascade.accounts.models import Membership, Organisation, Role
 from cascade.billing.actions import bill_until
+from cascade.billing.models import InvoiceSend, SendStatus
 from cascade.contracts.demo import sign_demo_conventions
 from cascade.imports.services import import_workbook
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     help = "Load the demo site from the shipped workbook when the database is empty, bill up to today."
 
     def handle(self, *args, **options):
-        if not Organisation.objects.exists():
+        loaded = not Organisation.objects.exists()
+        if loaded:
             report = import_workbook(str(DEMO_WORKBOOK))
             if report.faults:
                 raise CommandError(f"the demo workbook has {len(report.faults)} fault(s)")
@@ -35,6 +37,10 @@ class Command(BaseCommand):
         today = timezone.localdate()
         run = bill_until(today)
         self.stdout.write(f"Billed up to {today}: {len(run.issued)} invoice(s) issued.")
+        if loaded:
+            # The demo's occupants are invented: its invoices are history, not e-mails to send.
+            InvoiceSend.objects.filter(status=SendStatus.PENDING).update(
+                status=SendStatus.SKIPPED, last_error="demo: history, not e-mailed")
         for refusal in run.refused:
             self.stderr.write(f"Not billed: {refusal}")
         self.stdout.write(self.style.SUCCESS(
