@@ -16,6 +16,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import federation
+
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 TEMPLATE = VAR / "bench-template.sqlite3"
@@ -185,6 +187,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--engine", choices=["sqlite", "postgres"], help="run one engine (default: both)")
+    parser.add_argument("--federation-only", action="store_true",
+                        help="only the 10 000-subscription monthly run (scripts/federation.py)")
     args = parser.parse_args()
     VAR.mkdir(exist_ok=True)
     if args.engine is None:
@@ -192,7 +196,8 @@ def main() -> None:
               f"{platform.machine()}, {os.cpu_count()} CPU, {date.today()}, {args.runs} runs each")
         engines = ["sqlite"] + (["postgres"] if shutil.which("pg_isready") and _postgres_answers() else [])
         for engine in engines:
-            subprocess.run([sys.executable, __file__, "--engine", engine, "--runs", str(args.runs)], check=True)
+            subprocess.run([sys.executable, __file__, "--engine", engine, "--runs", str(args.runs),
+                            *(["--federation-only"] if args.federation_only else [])], check=True)
         return
     if args.engine == "sqlite":
         TEMPLATE.unlink(missing_ok=True)
@@ -207,7 +212,10 @@ def main() -> None:
     try:
         subprocess.run([sys.executable, "-m", "cascade", "migrate", "--noinput", "-v", "0"], check=True, env=env)
         _setup(url)
-        run(args.engine, args.runs)
+        if not args.federation_only:
+            run(args.engine, args.runs)
+        _fresh_database(args.engine)
+        federation.run(args.engine)
     finally:
         if args.engine == "postgres":
             from django.db import connections

@@ -43,7 +43,7 @@ class Site:
     def __init__(self, name: str = "Tiers-Lieu Essai", slug: str = "tiers-lieu-essai"):
         self.operator = Organisation.objects.create(name=name, slug=slug, kind=OrganisationKind.OPERATOR,
                                                     address="5 rue de l'Essai\n93100 Montreuil",
-                                                    siret="73282932000074")
+                                                    siret="73282932000074", vat_number="FR32732829320")
         self.office = ResourceType.objects.create(organisation=self.operator, name="Bureau")
         self._count = 0
 
@@ -429,6 +429,24 @@ def test_a_seller_without_address_or_siret_issues_nothing(essai):
     assert bill("--until", "2026-03-31")["issued"] == 1
 
 
+def test_a_seller_charging_vat_needs_its_vat_number(essai):
+    Organisation.objects.filter(pk=essai.operator.pk).update(vat_number="")
+    essai.subscribe(essai.place("Halle Essai", vat=True), "Atelier Aubépine", "A1", entry=date(2026, 3, 1),
+                    rent="310.00")
+    with pytest.raises(CommandError, match=r"^Tiers-Lieu Essai: the VAT number of the seller must be set"):
+        call_command("bill", "--until", "2026-03-31", "--json", stdout=io.StringIO())
+    assert not essai.invoices().exists()
+
+    # Bare premises let without VAT: the VAT number is not needed (EN 16931 asks it only with VAT).
+    other = Site("Autre Lieu", "autre-lieu")
+    Organisation.objects.filter(pk=other.operator.pk).update(vat_number="")
+    other.subscribe(other.place("Halle Autre", vat=False), "Cordée Coop", "C1", entry=date(2026, 3, 1),
+                    rent="100.00")
+    with pytest.raises(CommandError):
+        call_command("bill", "--until", "2026-03-31", "--json", stdout=io.StringIO())
+    assert [i.total_incl_vat for i in other.invoices()] == [Decimal("100.00")]
+
+
 def test_a_period_billed_before_a_later_entry_is_credited(essai):
     halle = essai.place("Halle Essai", vat=True)
     subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 3, 1), rent="310.00")
@@ -571,3 +589,54 @@ def test_amendments_of_a_billed_quarter_are_billed_as_adjustments_of_their_days(
     # Together, exactly what the quarter costs day by day: 9 000 × 30 + 18 000 × 30 + 27 000 × 31, over 91.
     assert sum(i.total_excl_vat for i in essai.invoices()) == Decimal("18098.90")
     assert essai.bill(date(2024, 6, 30))["issued"] == 0
+
+
+def test_anniversary_periods_from_the_31st_and_due_at_the_end_of_the_month(essai):
+    """A subscription template with anniversary periods: a monthly occupancy from 31 January 2027 is
+    billed 31 Jan, 28 Feb, 31 Mar, 30 Apr, 31 May — each a whole month at its price — five days before
+    its period (the invoice day), due 30 days later at the end of the month."""
+    essai.operator.payment_terms_end_of_month = True
+    essai.operator.save()
+    halle = essai.place("Halle Essai", vat=False)
+    subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2027, 1, 31), rent="310.00")
+    subscription.versions.update(anchor=date(2027, 1, 31), invoice_days_before=5)
+    essai.bill(date(2027, 5, 31))
+    assert [(i.period_start, i.period_end, i.issue_date, i.due_date, i.total_excl_vat) for i in essai.invoices()] == [
+        (date(2027, 1, 31), date(2027, 2, 28), date(2027, 1, 31), date(2027, 3, 31), Decimal("310.00")),
+        (date(2027, 2, 28), date(2027, 3, 31), date(2027, 2, 23), date(2027, 3, 31), Decimal("310.00")),
+        (date(2027, 3, 31), date(2027, 4, 30), date(2027, 3, 26), date(2027, 4, 30), Decimal("310.00")),
+        (date(2027, 4, 30), date(2027, 5, 31), date(2027, 4, 25), date(2027, 5, 31), Decimal("310.00")),
+        (date(2027, 5, 31), date(2027, 6, 30), date(2027, 5, 26), date(2027, 6, 30), Decimal("310.00")),
+    ]
+
+
+def test_an_invoice_is_cancelled_by_a_credit_note_and_issued_again_as_due(essai, settings, tmp_path):
+    from cascade.billing import facturx
+    from cascade.billing.actions import BillingError, cancel_invoice
+    from cascade.billing.documents import invoice_data
+
+    settings.MEDIA_ROOT = tmp_path
+    halle = essai.place("Halle Essai", vat=True)
+    subscription = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 3, 1), rent="310.00",
+                                   fluids="40.00")
+    subscription.subscriber.siret, subscription.subscriber.email = "67981318885416", "a@aubepine.example.org"
+    subscription.subscriber.save()
+    essai.bill(date(2026, 3, 31))
+    invoice = essai.invoices().get()
+    # The address was wrong on the invoice: cancel it, correct the address, bill again.
+    credit = cancel_invoice(invoice, reason="adresse erronée")
+    assert (credit.number, credit.corrects, credit.total_excl_vat, credit.total_incl_vat) == (
+        "A2026-000001", invoice, Decimal("-350.00"), Decimal("-420.00"))
+    assert credit.lines.first().label.startswith(
+        "Annulation de la facture F2026-000001 (adresse erronée) : Redevance d'occupation")
+    with pytest.raises(BillingError):
+        cancel_invoice(invoice, reason="deux fois")
+    with pytest.raises(BillingError):
+        cancel_invoice(credit, reason="un avoir")
+    subscription.subscriber.address = "9 rue Juste\n93100 Montreuil"
+    subscription.subscriber.save()
+    assert essai.bill(date(2026, 3, 31)) == {"issued": 1, "total_excl_vat": "350.00", "total_vat": "70.00",
+                                             "total_incl_vat": "420.00"}
+    again = essai.invoices().get(number="F2026-000002")
+    assert again.buyer["address"] == "9 rue Juste\n93100 Montreuil"
+    assert facturx.validate(facturx.cii_xml(invoice_data(credit))) == []

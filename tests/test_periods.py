@@ -14,6 +14,9 @@ from cascade.billing.periods import (
     Frequency,
     Period,
     Term,
+    add_months,
+    anniversary_period,
+    due_date,
     invoice_date,
     months_in,
     period_amount,
@@ -146,3 +149,34 @@ def test_invoice_date_rules(frequency, day, entry):
     assert advance == (entry if period.contains(entry) else period.start)
     # In arrears, the day after the period, however early the entry or the exit.
     assert invoice_date(period, "arrears", entry) == period.end
+
+
+# Anniversary periods, invoice day and due terms ----------------------------------------------
+
+def test_a_month_anchored_on_31_january_runs_from_the_anchor():
+    starts = [p.start for p in periods_between(Frequency.MONTHLY, date(2027, 1, 31), date(2027, 6, 1),
+                                               anchor=date(2027, 1, 31))]
+    assert starts == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30), date(2027, 5, 31)]
+    # In a leap year February has its 29th.
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+
+
+@given(anchor=days, frequency=frequencies, offset=st.integers(min_value=0, max_value=2000))
+def test_anniversary_periods_follow_each_other_and_hold_their_day(anchor, frequency, offset):
+    day = anchor + timedelta(days=offset)
+    period = anniversary_period(frequency, anchor, day)
+    assert period.start <= day < period.end
+    after = anniversary_period(frequency, anchor, period.end)
+    assert after.start == period.end  # no gap, no overlap
+    # Every start is the anchor plus a whole number of months: never drifted from a previous start.
+    months = (period.start.year - anchor.year) * 12 + period.start.month - anchor.month
+    assert period.start == add_months(anchor, months) and months % months_in(frequency) == 0
+
+
+def test_invoice_day_and_due_terms():
+    march = Period(date(2026, 3, 1), date(2026, 4, 1))
+    assert invoice_date(march, Term.ADVANCE, date(2025, 1, 1), days_before=5) == date(2026, 2, 24)
+    assert invoice_date(march, Term.ADVANCE, date(2026, 2, 27), days_before=5) == date(2026, 2, 27)
+    assert due_date(date(2026, 3, 10), 30) == date(2026, 4, 9)
+    assert due_date(date(2026, 3, 10), 30, end_of_month=True) == date(2026, 4, 30)
+    assert due_date(date(2026, 1, 31), 0, end_of_month=True) == date(2026, 1, 31)

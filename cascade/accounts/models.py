@@ -64,6 +64,8 @@ class Organisation(models.Model):
     price_category = models.CharField(_("price category"), max_length=100, blank=True)
     is_cooperative_member = models.BooleanField(_("cooperative member"), default=False)
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    payment_terms_end_of_month = models.BooleanField(
+        _("end of month"), default=False, help_text=_("Due at the end of the month the payment terms end in."))
     # Services owe VAT when paid, unless the seller opted for debits: a mandatory mention then.
     vat_on_debits = models.BooleanField(_("VAT paid on debits"), default=False)
     end_notice_days = models.PositiveSmallIntegerField(

@@ -1,20 +1,21 @@
 """Issuing invoices: numbering, freezing seller and buyer, audit. One function per action."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from cascade.accounts.audit import record
-from cascade.accounts.models import Organisation
+from cascade.accounts.models import AuditEvent, Organisation
 from cascade.places.models import VatRegime
 
-from . import engine, sending
+from . import adjustments, engine, sending
 from .models import DocumentKind, Invoice, InvoiceLine, NumberSequence
 from .numbering import chronological_date, format_number, next_number
+from .periods import due_date
 from .vat import EXEMPTION_MENTION, FRANCHISE_MENTION, totals, vat_breakdown
 
 SERIES = {DocumentKind.INVOICE: "F", DocumentKind.CREDIT_NOTE: "A"}
@@ -24,10 +25,13 @@ class BillingError(Exception):
     """Invoices cannot be issued as things stand; the message says what to complete."""
 
 
-def check_seller(org: Organisation) -> None:
-    """An invoice names its seller with an address and a SIRET (CGI annexe II, art. 242 nonies A);
-    an issued invoice cannot be completed afterwards, so an incomplete seller issues nothing."""
-    missing = [label for label, value in (("address", org.address), ("SIRET", org.siret)) if not value.strip()]
+def check_seller(org: Organisation, *, charges_vat: bool = False) -> None:
+    """An invoice names its seller with an address and a SIRET, and its VAT number when it charges VAT
+    (CGI annexe II, art. 242 nonies A; EN 16931 BR-S-02); an issued invoice cannot be completed
+    afterwards, so an incomplete seller issues nothing."""
+    required = (("address", org.address), ("SIRET", org.siret), *((("VAT number", org.vat_number),)
+                                                                    if charges_vat else ()))
+    missing = [label for label, value in required if not (value or "").strip()]
     if missing:
         raise BillingError(f"{org.name}: the {' and '.join(missing)} of the seller must be set before invoicing "
                            f"(the organisation's page in the admin); nothing was issued for it")
@@ -51,65 +55,146 @@ def buyer_snapshot(org: Organisation) -> dict:
             "email": org.email, "contact": org.contact_name}
 
 
-def _take_number(organisation: Organisation, series: str, year: int) -> int:
-    """Next gapless number; the row lock serialises concurrent issuers of the same series."""
-    NumberSequence.objects.get_or_create(organisation=organisation, series=series, year=year)
-    sequence = NumberSequence.objects.select_for_update().get(organisation=organisation, series=series,
-                                                              year=year)
-    sequence.last = next_number(sequence.last or None)
-    sequence.save(update_fields=["last"])
-    return sequence.last
+class _Numbers:
+    """The organisation's counters and last issue dates, read once under its lock, advanced in memory
+    as documents are issued, written back with them."""
+
+    def __init__(self, organisation: Organisation):
+        self.organisation = organisation
+        self.sequences: dict[tuple[str, int], NumberSequence] = {}
+        self.last_dates = dict(Invoice.objects.filter(organisation=organisation).values("series").annotate(
+            last=Max("issue_date")).values_list("series", "last"))
+
+    def take(self, series: str, scheduled: date) -> tuple[date, int]:
+        """The issue date (never before the series' last one) and the next gapless number."""
+        issue_date = chronological_date(scheduled, self.last_dates.get(series))
+        self.last_dates[series] = issue_date
+        key = (series, issue_date.year)
+        if key not in self.sequences:
+            NumberSequence.objects.get_or_create(organisation=self.organisation, series=series, year=key[1])
+            self.sequences[key] = NumberSequence.objects.select_for_update().get(
+                organisation=self.organisation, series=series, year=key[1])
+        sequence = self.sequences[key]
+        sequence.last = next_number(sequence.last or None)
+        return issue_date, sequence.last
+
+    def save(self) -> None:
+        for sequence in self.sequences.values():
+            sequence.save(update_fields=["last"])
 
 
 @transaction.atomic
-def issue_invoice(planned: engine.PlannedInvoice, *, acting_user=None) -> Invoice | None:
-    """Issue what is still due for one subscription and period; None when nothing is left.
+def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], *, acting_user=None) -> list[Invoice]:
+    """Issue what is still due for each planned document of one organisation, in their order.
 
-    The due-minus-billed difference is computed again under the organisation's lock, so two
-    runs racing on the same period cannot both bill it.
+    Under the organisation's lock, due minus billed is computed again from what is billed now, so
+    runs racing on the same periods cannot both bill them; the documents, their lines, numbers,
+    sends and audit rows are written together (a few queries for the whole batch).
     """
-    subscription = planned.subscription
-    organisation = subscription.organisation
-    # One issuer at a time per organisation: what is billed and the last date read below stay true.
+    # One issuer at a time per organisation: what is billed and the last dates read below stay true.
     Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
-    billed = engine.billed_amounts([subscription.pk], period_start=planned.period.start)
-    lines = engine.plan_period(subscription, planned.period, planned.invoice_date, billed).lines
-    if not lines:
-        return None
-    kind = DocumentKind.INVOICE if sum(line.amount for line in lines) >= 0 else DocumentKind.CREDIT_NOTE
-    series = SERIES[kind]
-    issue_date = chronological_date(planned.invoice_date, Invoice.objects.filter(
-        organisation=organisation, series=series).aggregate(last=Max("issue_date"))["last"])
-    year = issue_date.year
-    sequence = _take_number(organisation, series, year)
-    groups = vat_breakdown((line.amount, line.vat_rate) for line in lines)
-    excl, vat, incl = totals(groups)
-    corrects = None
-    if kind == DocumentKind.CREDIT_NOTE:
-        corrects = (Invoice.objects.filter(subscription=subscription, period_start=planned.period.start,
-                                           kind=DocumentKind.INVOICE).order_by("-issue_date", "-sequence").first())
-    invoice = Invoice.objects.create(
-        organisation=organisation, customer=subscription.subscriber, place=subscription.place,
-        subscription=subscription, kind=kind, series=series, year=year, sequence=sequence,
-        number=format_number(series, year, sequence), issue_date=issue_date,
-        due_date=issue_date + timedelta(days=organisation.payment_terms_days),
-        period_start=planned.period.start, period_end=planned.period.end,
-        total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
-        vat_mention=vat_mention(subscription.place, lines), corrects=corrects,
-        seller=seller_snapshot(organisation), buyer=buyer_snapshot(subscription.subscriber),
-    )
+    subscription_ids = sorted({p.subscription.pk for p in batch})
+    billed = engine.billed_amounts(subscription_ids, period_starts=sorted({p.period.start for p in batch}))
+    numbers = _Numbers(organisation)
+    corrected = {(i.subscription_id, i.period_start): i for i in Invoice.objects.filter(
+        subscription_id__in=subscription_ids, kind=DocumentKind.INVOICE).order_by("issue_date", "sequence")}
+    invoices, all_lines, labels = [], [], {}
+    amendments = engine.amendment_numbers(subscription_ids)
+    for planned in batch:
+        subscription = planned.subscription
+        if billed.fingerprint(subscription.pk, planned.period.start) == planned.billed:
+            lines = planned.lines  # nothing was billed for the period since the plan: it still holds
+        else:
+            labels.setdefault(subscription.pk, engine.Labels(subscription, amendments.get(subscription.pk, {})))
+            lines = engine.plan_period(subscription, planned.period, planned.invoice_date, billed,
+                                       labels[subscription.pk]).lines
+        if not lines:
+            continue
+        kind = DocumentKind.INVOICE if sum(line.amount for line in lines) >= 0 else DocumentKind.CREDIT_NOTE
+        series = SERIES[kind]
+        issue_date, sequence = numbers.take(series, planned.invoice_date)
+        excl, vat, incl = totals(vat_breakdown((line.amount, line.vat_rate) for line in lines))
+        invoice = Invoice(
+            organisation=organisation, customer=subscription.subscriber, place=subscription.place,
+            subscription=subscription, kind=kind, series=series, year=issue_date.year, sequence=sequence,
+            number=format_number(series, issue_date.year, sequence), issue_date=issue_date,
+            due_date=due_date(issue_date, organisation.payment_terms_days, organisation.payment_terms_end_of_month),
+            period_start=planned.period.start, period_end=planned.period.end,
+            total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
+            vat_mention=vat_mention(subscription.place, lines),
+            corrects=corrected.get((subscription.pk, planned.period.start)) if kind == DocumentKind.CREDIT_NOTE
+            else None,
+            seller=seller_snapshot(organisation), buyer=buyer_snapshot(subscription.subscriber))
+        # A later document of the batch for the same period sees these lines as billed.
+        for line in lines:
+            billed.add(subscription.pk, line.period.start, line.component,
+                       adjustments.Billed(line.start, line.end, line.amount, line.version))
+        invoices.append(invoice)
+        all_lines.append(lines)
+    if not invoices:
+        return []
+    numbers.save()
+    Invoice.objects.bulk_create(invoices)
     InvoiceLine.objects.bulk_create(
-        InvoiceLine(invoice=invoice, position=i, subscription=subscription, component=line.component,
+        InvoiceLine(invoice=invoice, position=i, subscription=invoice.subscription, component=line.component,
                     label=line.label, period_start=line.period.start, period_end=line.period.end,
                     covered_start=line.start, covered_end=line.end, version_number=line.version,
                     days=line.days, period_days=line.period.days, amount_excl_vat=line.amount,
                     vat_rate=line.vat_rate)
-        for i, line in enumerate(lines, start=1)
-    )
-    record("invoice.issued", organisation=organisation, actor=acting_user, obj=invoice,
-           number=invoice.number, total_incl_vat=str(incl))
-    sending.queue(invoice, today=timezone.localdate())
-    return invoice
+        for invoice, lines in zip(invoices, all_lines, strict=True) for i, line in enumerate(lines, start=1))
+    sending.queue_many(invoices, today=timezone.localdate())
+    actor = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    AuditEvent.objects.bulk_create(
+        AuditEvent(organisation=organisation, actor=actor, action="invoice.issued", object_type="billing.invoice",
+                   object_id=str(invoice.pk), data={"number": invoice.number,
+                                                    "total_incl_vat": str(invoice.total_incl_vat)})
+        for invoice in invoices)
+    return invoices
+
+
+@transaction.atomic
+def cancel_invoice(invoice: Invoice, *, reason: str, acting_user=None) -> Invoice:
+    """Cancel an issued invoice the only lawful way: a credit note of all its lines, naming it.
+
+    The period is then no longer billed, so the next run issues it again as it is due now (with the
+    customer's current name and address): that is how an invoice with a wrong mention is corrected.
+    """
+    organisation = invoice.organisation
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
+    if invoice.kind != DocumentKind.INVOICE:
+        raise BillingError(_("Only an invoice can be cancelled; a credit note is corrected by an invoice."))
+    if not reason.strip():
+        raise BillingError(_("Say why the invoice is cancelled: the credit note states it."))
+    credited = sum((c.total_excl_vat for c in invoice.corrections.all()), Decimal("0"))
+    if credited <= -invoice.total_excl_vat:
+        raise BillingError(_("%(number)s is already cancelled by a credit note.") % {"number": invoice.number})
+    lines = list(invoice.lines.all())
+    numbers = _Numbers(organisation)
+    issue_date, sequence = numbers.take(SERIES[DocumentKind.CREDIT_NOTE], timezone.localdate())
+    numbers.save()
+    excl, vat, incl = totals(vat_breakdown((-line.amount_excl_vat, line.vat_rate) for line in lines))
+    credit = Invoice.objects.create(
+        organisation=organisation, customer=invoice.customer, place=invoice.place, subscription=invoice.subscription,
+        kind=DocumentKind.CREDIT_NOTE, series=SERIES[DocumentKind.CREDIT_NOTE], year=issue_date.year,
+        sequence=sequence, number=format_number(SERIES[DocumentKind.CREDIT_NOTE], issue_date.year, sequence),
+        issue_date=issue_date,
+        due_date=due_date(issue_date, organisation.payment_terms_days, organisation.payment_terms_end_of_month),
+        period_start=invoice.period_start, period_end=invoice.period_end, total_excl_vat=excl, total_vat=vat,
+        total_incl_vat=incl, vat_mention=invoice.vat_mention, corrects=invoice,
+        seller=seller_snapshot(organisation), buyer=invoice.buyer)
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=credit, position=line.position, subscription=line.subscription, component=line.component,
+                    label=f"Annulation de la facture {invoice.number} ({reason.strip()[:120]}) : {line.label}"[:300],
+                    period_start=line.period_start, period_end=line.period_end, covered_start=line.covered_start,
+                    covered_end=line.covered_end, version_number=line.version_number, days=line.days,
+                    period_days=line.period_days, amount_excl_vat=-line.amount_excl_vat, vat_rate=line.vat_rate)
+        for line in lines)
+    sending.queue_many([credit], today=timezone.localdate())
+    AuditEvent.objects.create(organisation=organisation, actor=acting_user if getattr(
+        acting_user, "is_authenticated", False) else None, action="invoice.cancelled", object_type="billing.invoice",
+        object_id=str(invoice.pk), data={"number": invoice.number, "credit_note": credit.number,
+                                         "reason": reason.strip()})
+    return credit
 
 
 @dataclass
@@ -136,7 +221,8 @@ def bill_until(until: date, *, organisation_id: int | None = None, dry_run: bool
     # A seller that cannot issue valid invoices is left out; the others are billed.
     for seller in {planned.subscription.organisation for planned in run.planned}:
         try:
-            check_seller(seller)
+            check_seller(seller, charges_vat=any(line.vat_rate for p in run.planned if p.subscription.organisation_id
+                                                 == seller.pk for line in p.lines))
         except BillingError as error:
             run.refused.append(str(error))
             run.planned = [p for p in run.planned if p.subscription.organisation_id != seller.pk]
@@ -147,12 +233,28 @@ def bill_until(until: date, *, organisation_id: int | None = None, dry_run: bool
             run.total_vat += vat
             run.total_incl_vat += incl
         return run
-    # One transaction per document: a run cut short is simply run again.
-    for planned in run.planned:
-        invoice = issue_invoice(planned, acting_user=acting_user)
-        if invoice is not None:
+    # One transaction per batch of an organisation's documents, in date order: a run cut short is
+    # simply run again (what was issued is billed, and nothing is issued twice).
+    for organisation, batch in _batches(run.planned):
+        for invoice in issue_batch(organisation, batch, acting_user=acting_user):
             run.issued.append(invoice)
             run.total_excl_vat += invoice.total_excl_vat
             run.total_vat += invoice.total_vat
             run.total_incl_vat += invoice.total_incl_vat
     return run
+
+
+BATCH = 500
+
+
+def _batches(planned: list[engine.PlannedInvoice]):
+    """Consecutive documents of one organisation, at most BATCH at a time, in the run's order."""
+    batch: list[engine.PlannedInvoice] = []
+    for item in planned:
+        other = batch and item.subscription.organisation_id != batch[0].subscription.organisation_id
+        if batch and (len(batch) == BATCH or other):
+            yield batch[0].subscription.organisation, batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch[0].subscription.organisation, batch

@@ -73,6 +73,8 @@ def due_parts(stretches: Sequence[Stretch], period_days: int) -> list[Decimal]:
     The total is `prorate_stretches` (the exact sum rounded half-up); it is shared among the stretches in
     proportion to their exact amounts, largest remainder first, so that two versions at one price
     still cost exactly the price of the days they cover."""
+    if len(stretches) == 1:
+        return [prorate_stretches([(stretches[0].price, stretches[0].days)], period_days)]
     total = prorate_stretches([(s.price, s.days) for s in stretches], period_days)
     weights = [Fraction(s.price) * s.days for s in stretches]
     if not any(weights):

@@ -42,6 +42,8 @@ class PlannedInvoice:
     period: Period
     invoice_date: date
     lines: list[DueLine] = field(default_factory=list)
+    # What was billed for the period when the lines were computed: the lines still hold while it is unchanged.
+    billed: tuple = ()
 
     @property
     def total_excl_vat(self) -> Decimal:
@@ -95,10 +97,11 @@ def stretches_of(subscription: Subscription, period: Period) -> dict[str, list[a
 class Labels:
     """The words of the lines of one subscription: its spaces, and why a version applies."""
 
-    def __init__(self, subscription: Subscription):
+    def __init__(self, subscription: Subscription, amendments: dict[int, int] | None = None):
+        """`amendments`: version number → avenant number, when the caller read them for many subscriptions."""
         self.subscription = subscription
         self._versions = {v.number: v for v in subscription.versions.all()}
-        self._why: dict[int, str] | None = None
+        self._why = amendments
 
     @property
     def references(self) -> str:
@@ -112,15 +115,11 @@ class Labels:
 
     def why(self, version: int | None) -> str:
         """ "Avenant n° 2 du 15/03/2026": the document that brought the version in (its effective date)."""
-        if self._why is None:
-            from cascade.contracts.models import AMENDMENT, Contract
-
-            amendments = Contract.objects.filter(subscription=self.subscription, kind=AMENDMENT).exclude(
-                amendment_number=None).values_list("version__number", "amendment_number")
-            self._why = dict(amendments)
         found = self._versions.get(version)
         if found is None or found.number == 1:
             return ""
+        if self._why is None:
+            self._why = amendment_numbers([self.subscription.pk]).get(self.subscription.pk, {})
         number = self._why.get(found.number)
         what = f"Avenant n° {number}" if number else f"Version {found.number}"
         return f"{what} du {format_date_fr(found.effective_from)}"
@@ -160,6 +159,18 @@ class Labels:
         return f"{why} : {name} {format_eur(old)} → {format_eur(new)} par mois {days}"
 
 
+def amendment_numbers(subscription_ids: list[int]) -> dict[int, dict[int, int]]:
+    """subscription → {version number → avenant number}, in one query."""
+    from cascade.contracts.models import AMENDMENT, Contract
+
+    found: dict[int, dict[int, int]] = defaultdict(dict)
+    for subscription_id, version, number in Contract.objects.filter(
+            subscription_id__in=subscription_ids, kind=AMENDMENT).exclude(amendment_number=None).values_list(
+            "subscription_id", "version__number", "amendment_number"):
+        found[subscription_id][version] = number
+    return found
+
+
 def due_lines(subscription: Subscription, period: Period, labels: Labels | None = None) -> list[DueLine]:
     """What the subscription owes for one billing period when nothing was billed for it yet: one
     line per component, or per version when several share the period."""
@@ -173,6 +184,17 @@ def due_lines(subscription: Subscription, period: Period, labels: Labels | None 
                 lines.append(DueLine(kind, labels.first(kind, stretch, period, len(stretches) > 1), period,
                                      stretch.days, amount, vat_rate, stretch.start, stretch.end, stretch.version))
     return lines
+
+
+def _billed_as_due(due: list[adjustments.Stretch], prior: list[adjustments.Billed], period: Period) -> bool:
+    """The common case, checked before any day-by-day comparison: the period was billed once, line for line
+    as it is due now."""
+    merged = _merged(due)
+    if len(merged) != len(prior):
+        return False
+    parts = adjustments.due_parts(merged, period.days)
+    return all((b.start, b.end, b.amount) == (s.start, s.end, amount)
+               for b, s, amount in zip(prior, merged, parts, strict=True))
 
 
 def _merged(stretches: list[adjustments.Stretch]) -> list[adjustments.Stretch]:
@@ -210,11 +232,16 @@ class Billed:
     def period_starts(self, subscription_id: int) -> list[date]:
         return list(self.components.get(subscription_id, {}))
 
+    def fingerprint(self, subscription_id: int, period_start: date) -> tuple:
+        return tuple((component, tuple(self.of(subscription_id, period_start, component)))
+                     for component in sorted(self.components_of(subscription_id, period_start)))
+
     def components_of(self, subscription_id: int, period_start: date) -> set[str]:
         return self.components.get(subscription_id, {}).get(period_start, set())
 
 
-def billed_amounts(subscription_ids: list[int] | None = None, period_start: date | None = None) -> Billed:
+def billed_amounts(subscription_ids: list[int] | None = None, period_start: date | None = None,
+                   period_starts: list[date] | None = None) -> Billed:
     """What was already billed: periods billed outside Cascade, then issued lines in issue order."""
     billed = Billed()
     fields = ("subscription_id", "period_start", "component", "covered_start", "covered_end", "amount_excl_vat")
@@ -225,6 +252,8 @@ def billed_amounts(subscription_ids: list[int] | None = None, period_start: date
             rows = rows.filter(subscription_id__in=subscription_ids)
         if period_start is not None:
             rows = rows.filter(period_start=period_start)
+        if period_starts is not None:
+            rows = rows.filter(period_start__in=period_starts)
         for row in rows.order_by(*order).values(*fields, *([version] if version else [])):
             billed.add(row["subscription_id"], row["period_start"], row["component"], adjustments.Billed(
                 row["covered_start"], row["covered_end"], row["amount_excl_vat"],
@@ -232,22 +261,23 @@ def billed_amounts(subscription_ids: list[int] | None = None, period_start: date
     return billed
 
 
-def plan_subscription(subscription: Subscription, until: date,
-                      billed: Billed) -> list[PlannedInvoice]:
+def plan_subscription(subscription: Subscription, until: date, billed: Billed,
+                      labels: Labels | None = None) -> list[PlannedInvoice]:
     """The periods of the occupancy, and any period billed outside it since (an exit moved
     earlier, an entry moved later): each is planned as due minus billed."""
     version = subscription.current_version
     if version is None:
         return []
     occupied = occupancy(subscription)
-    periods = {period_containing(version.frequency, start) for start in billed.period_starts(subscription.pk)}
+    periods = {period_containing(version.frequency, start, version.anchor)
+               for start in billed.period_starts(subscription.pk)}
     if occupied is not None:
-        periods.update(periods_between(version.frequency, occupied.start, occupied.end))
-    plans, labels = [], Labels(subscription)
+        periods.update(periods_between(version.frequency, occupied.start, occupied.end, version.anchor))
+    plans, labels = [], labels or Labels(subscription)
     for period in sorted(periods, key=lambda p: p.start):
         # A period wholly before the entry is dated as if the occupancy had begun with it.
         entry = version.entry_date if version.entry_date < period.end else period.start
-        when = invoice_date(period, version.term, entry)
+        when = invoice_date(period, version.term, entry, version.invoice_days_before)
         if when > until:
             break
         planned = plan_period(subscription, period, when, billed, labels)
@@ -263,7 +293,7 @@ def plan_period(subscription: Subscription, period: Period, when: date, billed: 
     A period never billed gets its lines as due; one already billed gets the adjustments that
     bring it to what is due now, each saying which days and why."""
     labels = labels or Labels(subscription)
-    planned = PlannedInvoice(subscription, period, when)
+    planned = PlannedInvoice(subscription, period, when, billed=billed.fingerprint(subscription.pk, period.start))
     stretches = stretches_of(subscription, period)
     gone = billed.components_of(subscription.pk, period.start) - set(stretches)
     vat_rate = subscription.place.invoice_vat_rate
@@ -273,6 +303,8 @@ def plan_period(subscription: Subscription, period: Period, when: date, billed: 
         if not prior:
             first = first if first is not None else due_lines(subscription, period, labels)
             planned.lines += [line for line in first if line.component == component]
+            continue
+        if _billed_as_due(due, prior, period):
             continue
         for part in adjustments.adjustments(due, prior, period.start, period.end):
             planned.lines.append(DueLine(component, labels.adjustment(component, part, period), period, part.days,
@@ -290,5 +322,7 @@ def plan(until: date, organisation_id: int | None = None) -> list[PlannedInvoice
     """Every invoice due on or before `until`, in the order they must be numbered."""
     subscriptions = list(subscriptions_to_bill(organisation_id))
     billed = billed_amounts([s.pk for s in subscriptions]) if organisation_id else billed_amounts()
-    plans = [p for s in subscriptions for p in plan_subscription(s, until, billed)]
+    amendments = amendment_numbers([s.pk for s in subscriptions])
+    plans = [p for s in subscriptions
+             for p in plan_subscription(s, until, billed, Labels(s, amendments.get(s.pk, {})))]
     return sorted(plans, key=lambda p: p.sort_key)

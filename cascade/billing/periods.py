@@ -59,8 +59,30 @@ def _first_of_month(year: int, month: int) -> date:
     return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
 
 
-def period_containing(frequency: Frequency | str, day: date) -> Period:
-    """The calendar month, or quarter (Jan–Mar, Apr–Jun, Jul–Sep, Oct–Dec), holding `day`."""
+def add_months(anchor: date, months: int) -> date:
+    """The day `months` months after `anchor`, on the anchor's day or the month's last when shorter:
+    31 January + 1 month = 28 (or 29) February, + 2 months = 31 March."""
+    first = _first_of_month(anchor.year, anchor.month + months)
+    last = (_first_of_month(first.year, first.month + 1) - timedelta(days=1)).day
+    return first.replace(day=min(anchor.day, last))
+
+
+def anniversary_period(frequency: Frequency | str, anchor: date, day: date) -> Period:
+    """The period holding `day` when periods run from `anchor`: each starts `k` months (or quarters)
+    after the anchor itself, never after the previous start, so a month anchored on the 31st runs
+    31 Jan, 28 Feb, 31 Mar, 30 Apr…"""
+    months = months_in(frequency)
+    k = ((day.year - anchor.year) * 12 + day.month - anchor.month) // months + 1
+    while add_months(anchor, k * months) > day:
+        k -= 1
+    return Period(add_months(anchor, k * months), add_months(anchor, (k + 1) * months))
+
+
+def period_containing(frequency: Frequency | str, day: date, anchor: date | None = None) -> Period:
+    """The calendar month, or quarter (Jan–Mar, Apr–Jun, Jul–Sep, Oct–Dec), holding `day`; with an
+    `anchor`, the anniversary period holding it."""
+    if anchor is not None:
+        return anniversary_period(frequency, anchor, day)
     months = months_in(frequency)
     first_month = (day.month - 1) // months * months + 1
     return Period(
@@ -68,33 +90,44 @@ def period_containing(frequency: Frequency | str, day: date) -> Period:
     )
 
 
-def periods_between(frequency: Frequency | str, start: date, end: date) -> Iterator[Period]:
-    """The calendar periods overlapping `[start, end)`, in order (none when it is empty)."""
+def periods_between(frequency: Frequency | str, start: date, end: date,
+                    anchor: date | None = None) -> Iterator[Period]:
+    """The periods (calendar, or anniversary from `anchor`) overlapping `[start, end)`, in order."""
     if end < start:
         raise ValueError(f"the range ends before it starts: [{start}, {end})")
     if start == end:
         return iter(())
-    return _periods_from(period_containing(frequency, start), frequency, end)
+    return _periods_from(period_containing(frequency, start, anchor), frequency, end, anchor)
 
 
-def _periods_from(period: Period, frequency: Frequency | str, end: date) -> Iterator[Period]:
+def _periods_from(period: Period, frequency: Frequency | str, end: date, anchor: date | None) -> Iterator[Period]:
     # Apart from periods_between so that a bad range fails at the call, not at the first next().
     while period.start < end:
         yield period
-        period = period_containing(frequency, period.end)
+        period = period_containing(frequency, period.end, anchor)
 
 
-def invoice_date(period: Period, term: Term | str, entry: date) -> date:
+def invoice_date(period: Period, term: Term | str, entry: date, days_before: int = 0) -> date:
     """When the invoice for `period` is dated, for a subscription that starts on `entry`.
 
-    In advance: the start of the period, or the entry day if it falls inside. In arrears: the
-    day after the period ends, also when the occupant left during it.
+    In advance: the start of the period (or `days_before` days earlier, an operator's invoice day),
+    never before the entry day. In arrears: the day after the period ends, also when the occupant
+    left during it.
     """
     if entry >= period.end:
         raise ValueError(f"the subscription starts on {entry}, after the period {period}")
     if Term(term) is Term.ADVANCE:
-        return max(period.start, entry)
+        return max(period.start - timedelta(days=days_before), entry)
     return period.end
+
+
+def due_date(issued: date, days: int, end_of_month: bool = False) -> date:
+    """The due date of a document issued on `issued`: `days` later, or with `end_of_month` the last
+    day of the month that falls in ("30 jours fin de mois")."""
+    due = issued + timedelta(days=days)
+    if end_of_month:
+        due = _first_of_month(due.year, due.month + 1) - timedelta(days=1)
+    return due
 
 
 def period_amount(

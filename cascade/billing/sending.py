@@ -1,7 +1,7 @@
 """E-mailing issued invoices and credit notes to the customer's billing addresses: each document once,
 retried after a failure, every attempt recorded.
 
-A send is queued in the transaction that issues the document (actions.issue_invoice). `send_due`
+A send is queued in the transaction that issues the document (actions.issue_batch). `send_due`
 (run by `cascade tick`) claims each due send with a conditional UPDATE, so two ticks running at once
 never both send it; a failure is retried later (15 min, 1 h, 4 h, 12 h), then given up and shown.
 A document of a period long past (a catch-up) is not e-mailed by itself: a manager sends it from its
@@ -27,6 +27,7 @@ RETRY_AFTER = [timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), ti
 STALE_CLAIM = timedelta(minutes=10)
 # Documents dated more than this before the day they are issued are catch-ups, not e-mailed by themselves.
 CATCH_UP = timedelta(days=7)
+CATCH_UP_NOTE = "catch-up of a past period: send it from the invoice's page"
 
 
 def recipients(customer: Organisation) -> list[str]:
@@ -35,12 +36,12 @@ def recipients(customer: Organisation) -> list[str]:
     return addresses or ([customer.email] if customer.email else [])
 
 
-def queue(invoice: Invoice, today: date) -> InvoiceSend:
-    """Record that the document is to be e-mailed (or why it will not be, by itself)."""
-    status, error = SendStatus.PENDING, ""
-    if invoice.issue_date < today - CATCH_UP:
-        status, error = SendStatus.SKIPPED, "catch-up of a past period: send it from the invoice's page"
-    return InvoiceSend.objects.create(invoice=invoice, status=status, last_error=error)
+def queue_many(invoices: list[Invoice], today: date) -> None:
+    """Record that the documents are to be e-mailed (or why one will not be, by itself)."""
+    InvoiceSend.objects.bulk_create(
+        InvoiceSend(invoice=invoice, status=SendStatus.SKIPPED, last_error=CATCH_UP_NOTE)
+        if invoice.issue_date < today - CATCH_UP else InvoiceSend(invoice=invoice)
+        for invoice in invoices)
 
 
 def _message(invoice: Invoice, to: list[str]) -> EmailMessage:

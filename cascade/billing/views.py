@@ -19,7 +19,7 @@ from cascade.places.models import Place
 from cascade.places.views import _operator_or_404
 
 from . import exports, sending
-from .actions import bill_until
+from .actions import BillingError, bill_until, cancel_invoice
 from .documents import invoice_pdf
 from .models import DocumentKind, Invoice, InvoiceLine
 
@@ -123,6 +123,22 @@ def billing_preview(request, org_id: int):
         until = timezone.localdate()
     run = bill_until(until, organisation_id=operator.pk, dry_run=True)
     return render(request, "billing/preview.html", {"operator": operator, "until": until, "run": run})
+
+
+@login_required
+@require_POST
+def invoice_cancel(request, invoice_id: int):
+    invoice = get_scoped_or_404(Invoice, request.user, paths=("organisation",), pk=invoice_id)
+    managed_organisation_or_404(request.user, invoice.organisation_id, BILLING_ROLES)
+    try:
+        credit = cancel_invoice(invoice, reason=request.POST.get("reason", ""), acting_user=request.user)
+    except BillingError as error:
+        messages.error(request, str(error))
+        return redirect("invoice", invoice.pk)
+    messages.success(request, _("%(number)s is cancelled by the credit note %(credit)s; the next billing run issues "
+                                "the period again as it is due now.") % {"number": invoice.number,
+                                                                        "credit": credit.number})
+    return redirect("invoice", credit.pk)
 
 
 @login_required

@@ -123,11 +123,15 @@ def _overlaps(terms: TermsInput, subscription: Subscription | None) -> list[str]
 
 
 def _create_version(subscription: Subscription, number: int, terms: TermsInput) -> SubscriptionVersion:
+    template = subscription.template
     version = SubscriptionVersion.objects.create(
         subscription=subscription, number=number, status=VersionStatus.DRAFT,
         effective_from=terms.effective_from or terms.entry_date, entry_date=terms.entry_date,
         exit_date=terms.exit_date, frequency=terms.frequency, term=terms.term, note=terms.note,
-        circumstances=terms.circumstances)
+        circumstances=terms.circumstances,
+        # Anniversary periods run from the entry date; the template says which, and the invoice day.
+        anchor=terms.entry_date if template and template.anniversary else None,
+        invoice_days_before=template.invoice_days_before if template else 0)
     version.resources.set(terms.resources)
     SubscriptionComponent.objects.bulk_create(
         SubscriptionComponent(version=version, kind=kind, monthly_amount=amount)

@@ -75,6 +75,13 @@ class SubscriptionTemplate(models.Model):
     frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices,
                                  default=Frequency.MONTHLY)
     term = models.CharField(_("term"), max_length=10, choices=Term.choices, default=Term.ADVANCE)
+    anniversary = models.BooleanField(
+        _("anniversary periods"), default=False,
+        help_text=_("Periods run from each subscription's entry date (a month from the 31st: 31 Jan, 28 Feb, 31 Mar…) "
+                    "instead of calendar months and quarters."))
+    invoice_days_before = models.PositiveSmallIntegerField(
+        _("invoice days before the period"), default=0,
+        help_text=_("In advance: invoices are dated this many days before their period starts."))
     fluids_per_m2 = models.DecimalField(
         _("fluids provision per m² per month"), max_digits=8, decimal_places=2, null=True, blank=True,
         help_text=_("When set, the fluids provision of each subscription is its surface times this rate."))
@@ -189,6 +196,9 @@ class SubscriptionVersion(models.Model):
     exit_date = models.DateField(_("exit date"), null=True, blank=True)
     frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices)
     term = models.CharField(_("term"), max_length=10, choices=Term.choices)
+    # Anniversary periods run from this day (None: calendar months and quarters).
+    anchor = models.DateField(_("periods from"), null=True, blank=True)
+    invoice_days_before = models.PositiveSmallIntegerField(default=0)
     resources = models.ManyToManyField(Resource, related_name="subscription_versions")
     note = models.TextField(_("remarks"), blank=True)
     circumstances = models.TextField(_("circumstances justifying precariousness"), blank=True)
