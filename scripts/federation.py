@@ -33,7 +33,8 @@ def build() -> int:
 
     operators = Organisation.objects.bulk_create(
         Organisation(name=f"Opérateur {n:02d}", slug=f"federation-{n:02d}", kind=OrganisationKind.OPERATOR,
-                     address=f"{n} rue de la Fédération\n93100 Montreuil", siret="43920640053409")
+                     address=f"{n} rue de la Fédération\n93100 Montreuil", siret="43920640053409",
+                     vat_number="FR21439206400")
         for n in range(OPERATORS))
     places = Place.objects.bulk_create(
         Place(organisation=op, name=f"Lieu {i:02d}", address=f"{i} quai du Canal\n93300 Aubervilliers",

@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cascade import bulk
 from cascade.accounts.models import AuditEvent, Organisation
 from cascade.places.models import VatRegime
 
@@ -55,6 +56,24 @@ def buyer_snapshot(org: Organisation) -> dict:
             "email": org.email, "contact": org.contact_name}
 
 
+class _Corrected:
+    """The invoice a credit note corrects: the latest one of its subscription and period, read when first
+    needed."""
+
+    def __init__(self, subscription_ids: list[int]):
+        self.subscription_ids = subscription_ids
+        self.found: dict[tuple[int, date], int] | None = None
+
+    def of(self, subscription_id: int, period_start: date) -> int | None:
+        if self.found is None:
+            self.found = {}
+            for key in Invoice.objects.filter(subscription_id__in=self.subscription_ids, kind=DocumentKind.INVOICE
+                                              ).order_by("issue_date", "sequence").values_list(
+                    "subscription_id", "period_start", "pk"):
+                self.found[key[:2]] = key[2]
+        return self.found.get((subscription_id, period_start))
+
+
 class _Numbers:
     """The organisation's counters and last issue dates, read once under its lock, advanced in memory
     as documents are issued, written back with them."""
@@ -96,8 +115,8 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
     subscription_ids = sorted({p.subscription.pk for p in batch})
     billed = engine.billed_amounts(subscription_ids, period_starts=sorted({p.period.start for p in batch}))
     numbers = _Numbers(organisation)
-    corrected = {(i.subscription_id, i.period_start): i for i in Invoice.objects.filter(
-        subscription_id__in=subscription_ids, kind=DocumentKind.INVOICE).order_by("issue_date", "sequence")}
+    seller = seller_snapshot(organisation)
+    corrected = _Corrected(subscription_ids)
     invoices, all_lines, labels = [], [], {}
     amendments = engine.amendment_numbers(subscription_ids)
     for planned in batch:
@@ -122,9 +141,8 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
             period_start=planned.period.start, period_end=planned.period.end,
             total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
             vat_mention=vat_mention(subscription.place, lines),
-            corrects=corrected.get((subscription.pk, planned.period.start)) if kind == DocumentKind.CREDIT_NOTE
-            else None,
-            seller=seller_snapshot(organisation), buyer=buyer_snapshot(subscription.subscriber))
+            corrects_id=corrected.of(subscription.pk, planned.period.start) if kind == DocumentKind.CREDIT_NOTE
+            else None, seller=seller, buyer=buyer_snapshot(subscription.subscriber))
         # A later document of the batch for the same period sees these lines as billed.
         for line in lines:
             billed.add(subscription.pk, line.period.start, line.component,
@@ -134,8 +152,13 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
     if not invoices:
         return []
     numbers.save()
-    Invoice.objects.bulk_create(invoices)
-    InvoiceLine.objects.bulk_create(
+    bulk.insert(invoices)
+    ids = dict(Invoice.objects.filter(organisation=organisation, number__in=[i.number for i in invoices]).values_list(
+        "number", "pk"))
+    for invoice in invoices:
+        invoice.pk = ids[invoice.number]
+        invoice._state.adding = False
+    bulk.insert(
         InvoiceLine(invoice=invoice, position=i, subscription=invoice.subscription, component=line.component,
                     label=line.label, period_start=line.period.start, period_end=line.period.end,
                     covered_start=line.start, covered_end=line.end, version_number=line.version,
@@ -144,7 +167,7 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
         for invoice, lines in zip(invoices, all_lines, strict=True) for i, line in enumerate(lines, start=1))
     sending.queue_many(invoices, today=timezone.localdate())
     actor = acting_user if getattr(acting_user, "is_authenticated", False) else None
-    AuditEvent.objects.bulk_create(
+    bulk.insert(
         AuditEvent(organisation=organisation, actor=actor, action="invoice.issued", object_type="billing.invoice",
                    object_id=str(invoice.pk), data={"number": invoice.number,
                                                     "total_incl_vat": str(invoice.total_incl_vat)})

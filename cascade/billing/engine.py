@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import Prefetch
+
+from cascade.places.models import Resource
 from cascade.subscriptions.models import COMPONENT_LABELS, Subscription, SubscriptionVersion
 
 from . import adjustments
@@ -88,7 +91,7 @@ def stretches_of(subscription: Subscription, period: Period) -> dict[str, list[a
         return stretches
     for version, part in _version_segments(subscription.versions_in_force, covered):
         months = months_in(version.frequency)
-        for component in version.components.all():
+        for component in version.component_items():
             stretches[component.kind].append(adjustments.Stretch(
                 part.start, part.end, component.monthly_amount * months, version.number))
     return stretches
@@ -100,18 +103,18 @@ class Labels:
     def __init__(self, subscription: Subscription, amendments: dict[int, int] | None = None):
         """`amendments`: version number → avenant number, when the caller read them for many subscriptions."""
         self.subscription = subscription
-        self._versions = {v.number: v for v in subscription.versions.all()}
+        self._versions = {v.number: v for v in subscription.version_items()}
         self._why = amendments
 
     @property
     def references(self) -> str:
-        return ", ".join(sorted(r.reference for r in self.subscription.current_version.resources.all()))
+        return ", ".join(sorted(r.reference for r in self.subscription.current_version.resource_items()))
 
     def monthly(self, version: int | None, component: str) -> Decimal | None:
         found = self._versions.get(version)
         if found is None:
             return None
-        return next((c.monthly_amount for c in found.components.all() if c.kind == component), None)
+        return next((c.monthly_amount for c in found.component_items() if c.kind == component), None)
 
     def why(self, version: int | None) -> str:
         """ "Avenant n° 2 du 15/03/2026": the document that brought the version in (its effective date)."""
@@ -272,7 +275,10 @@ def plan_subscription(subscription: Subscription, until: date, billed: Billed,
     periods = {period_containing(version.frequency, start, version.anchor)
                for start in billed.period_starts(subscription.pk)}
     if occupied is not None:
-        periods.update(periods_between(version.frequency, occupied.start, occupied.end, version.anchor))
+        # A period starting after `until` + the days invoiced ahead is never due yet.
+        horizon = min(occupied.end, until + timedelta(days=version.invoice_days_before + 1))
+        if horizon > occupied.start:
+            periods.update(periods_between(version.frequency, occupied.start, horizon, version.anchor))
     plans, labels = [], labels or Labels(subscription)
     for period in sorted(periods, key=lambda p: p.start):
         # A period wholly before the entry is dated as if the occupancy had begun with it.
@@ -313,8 +319,13 @@ def plan_period(subscription: Subscription, period: Period, when: date, billed: 
 
 
 def subscriptions_to_bill(organisation_id: int | None = None):
-    qs = Subscription.objects.select_related("place", "subscriber", "organisation").prefetch_related(
-        "versions__components", "versions__resources")
+    # Plain lists (`to_attr`) and one instance per place and seller: 10 000 subscriptions load in a
+    # fraction of the memory of a prefetch per relation.
+    versions = SubscriptionVersion.objects.prefetch_related(
+        Prefetch("components", to_attr="component_list"),
+        Prefetch("resources", queryset=Resource.objects.only("id", "reference"), to_attr="resource_list"))
+    qs = Subscription.objects.select_related("subscriber").prefetch_related(
+        "place", "organisation", Prefetch("versions", queryset=versions, to_attr="version_list"))
     return qs.filter(organisation_id=organisation_id) if organisation_id else qs
 
 

@@ -50,8 +50,14 @@ class Period:
         return Period(start, end) if start < end else None
 
 
+_MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3}
+
+
 def months_in(frequency: Frequency | str) -> int:
-    return {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3}[Frequency(frequency)]
+    try:
+        return _MONTHS[frequency]
+    except KeyError:
+        raise ValueError(f"{frequency!r} is not a frequency ({', '.join(_MONTHS)})") from None
 
 
 def _first_of_month(year: int, month: int) -> date:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from cascade import bulk
 from cascade.accounts.audit import record
 from cascade.accounts.models import Organisation
 
@@ -38,7 +39,7 @@ def recipients(customer: Organisation) -> list[str]:
 
 def queue_many(invoices: list[Invoice], today: date) -> None:
     """Record that the documents are to be e-mailed (or why one will not be, by itself)."""
-    InvoiceSend.objects.bulk_create(
+    bulk.insert(
         InvoiceSend(invoice=invoice, status=SendStatus.SKIPPED, last_error=CATCH_UP_NOTE)
         if invoice.issue_date < today - CATCH_UP else InvoiceSend(invoice=invoice)
         for invoice in invoices)

@@ -156,8 +156,15 @@ class Subscription(models.Model):
         return f"{self.reference} — {self.subscriber}"
 
     def _versions(self) -> list["SubscriptionVersion"]:
-        versions = getattr(self, "_prefetched_objects_cache", {}).get("versions")
+        # `version_list`: the versions as a plain list, when a billing run loaded them (engine.subscriptions_to_bill).
+        versions = getattr(self, "version_list", None)
+        if versions is None:
+            versions = getattr(self, "_prefetched_objects_cache", {}).get("versions")
         return list(versions) if versions is not None else list(self.versions.all())
+
+    def version_items(self) -> list["SubscriptionVersion"]:
+        """Every version, prefetched or read."""
+        return self._versions()
 
     @property
     def versions_in_force(self) -> list["SubscriptionVersion"]:
@@ -218,7 +225,17 @@ class SubscriptionVersion(models.Model):
         return last + timedelta(days=1)
 
     def monthly_total(self) -> Decimal:
-        return sum((c.monthly_amount for c in self.components.all()), Decimal("0"))
+        return sum((c.monthly_amount for c in self.component_items()), Decimal("0"))
+
+    # A billing run loads components and spaces of 10 000 versions as plain lists (`to_attr`): a prefetched
+    # manager would keep a queryset per version and build another at each `.all()`.
+    def component_items(self) -> list["SubscriptionComponent"]:
+        found = getattr(self, "component_list", None)
+        return found if found is not None else list(self.components.all())
+
+    def resource_items(self) -> list[Resource]:
+        found = getattr(self, "resource_list", None)
+        return found if found is not None else list(self.resources.all())
 
 
 class SubscriptionComponent(models.Model):
