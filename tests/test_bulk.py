@@ -19,7 +19,7 @@ def test_insert_writes_dates_decimals_json_choices_and_times_as_bulk_create(db):
                   seller={"name": "Vendeur", "iban": None}, buyer={"name": "Crèche Les Écureuils", "lines": [1, 2]})
     assert bulk.insert([Invoice(sequence=1, number="A2027-000001", **fields)]) == 1
     Invoice.objects.bulk_create([Invoice(sequence=2, number="A2027-000002", **fields)])
-    inserted, created = Invoice.objects.order_by("sequence")
+    inserted, created = Invoice.objects.filter(organisation=seller).order_by("sequence")
     columns = [f.attname for f in Invoice._meta.concrete_fields if f.attname not in ("id", "sequence", "number",
                                                                                          "created_at")]
     assert [getattr(inserted, c) for c in columns] == [getattr(created, c) for c in columns]
@@ -29,9 +29,9 @@ def test_insert_writes_dates_decimals_json_choices_and_times_as_bulk_create(db):
     paris = datetime(2027, 1, 31, 23, 30, tzinfo=ZoneInfo("Europe/Paris"))
     bulk.insert([InvoiceSend(invoice=inserted, status=SendStatus.SKIPPED, next_attempt_at=paris,
                              recipients=["a@b.example.org"])])
-    send = InvoiceSend.objects.get()
+    send = InvoiceSend.objects.get(invoice=inserted)
     assert (send.status, send.next_attempt_at, send.recipients, send.attempts) == (
         "skipped", paris, ["a@b.example.org"], 0)
     bulk.insert([AuditEvent(organisation=seller, action="invoice.issued", data={"total": "12.30"})])
-    assert AuditEvent.objects.get(action="invoice.issued").data == {"total": "12.30"}
+    assert AuditEvent.objects.get(organisation=seller, action="invoice.issued").data == {"total": "12.30"}
     assert bulk.insert([]) == 0

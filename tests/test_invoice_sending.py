@@ -4,7 +4,9 @@ attached, through a real SMTP server on loopback: once each, retried after a fai
 import io
 import json
 import socket
+import subprocess
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -113,3 +115,37 @@ def test_a_customer_without_address_is_reported_and_a_claimed_send_is_not_taken_
     assert sending._claim(send, now) is False  # another sender running at the same time
     assert sending._claim(send, now + sending.STALE_CLAIM + timedelta(seconds=1)) is True  # the first one died
     assert inbox.messages == []
+
+
+def test_a_template_with_payment_notices_e_mails_notices_not_invoices(essai, inbox):
+    from test_billing_run import _leave_early
+
+    from cascade.billing.models import DocumentKind
+
+    subscription = _subscribe(essai, "Atelier Aubépine", email="contact@aubepine.example.org")
+    subscription.versions.update(payment_notice=True)
+    call_command("tick", "--json", stdout=(out := io.StringIO()))
+    assert json.loads(out.getvalue())["issued"] == 2
+    notices = list(essai.invoices())
+    assert [(n.number, n.kind, n.period_start, n.total_incl_vat) for n in notices] == [
+        ("E2026-000001", DocumentKind.PAYMENT_NOTICE, date(2026, 11, 1), Decimal("360.00")),
+        ("E2026-000002", DocumentKind.PAYMENT_NOTICE, date(2026, 12, 1), Decimal("360.00"))]
+    (rcpt, message), = [(rcpt, m) for rcpt, m in inbox.messages if "aubepine" in rcpt[0]]
+    assert rcpt == ["contact@aubepine.example.org"]
+    assert message["Subject"].strip() == f"Avis d’échéance E2026-000002 — {essai.operator.name}"
+    assert "n’est pas une facture" in message.get_body(("plain",)).get_content()
+    attachment = next(message.iter_attachments())
+    pdf = attachment.get_content()
+    assert PdfReader(io.BytesIO(pdf)).attachments == {}  # no Factur-X: a notice is not an invoice
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "Avis d’échéance" in text and "DESTINATAIRE" in text and "n’est pas une facture" in text
+
+    # The occupant leaves on 10 December: the days after are given back by a notice in its favour.
+    _leave_early(subscription, date(2026, 12, 10))
+    subscription.versions.update(payment_notice=True)
+    assert bill_until(date(2026, 12, 31), organisation_id=essai.operator.pk).as_dict()["issued"] == 1
+    credit = essai.invoices().last()
+    # 300.00 + 20 % for 21 of 31 days: 203.23 excl. VAT, VAT 40.646 → 40.65, 243.88 incl.
+    assert (credit.number, credit.kind, credit.total_excl_vat, credit.total_incl_vat, credit.corrects) == (
+        "E2026-000003", DocumentKind.PAYMENT_NOTICE, Decimal("-203.23"), Decimal("-243.88"), None)
+    assert bill_until(date(2026, 12, 31), organisation_id=essai.operator.pk).as_dict()["issued"] == 0

@@ -15,11 +15,19 @@ from cascade.places.models import VatRegime
 
 from . import adjustments, engine, sending
 from .models import DocumentKind, Invoice, InvoiceLine, NumberSequence
-from .numbering import chronological_date, format_number, next_number
+from .numbering import (
+    CREDIT_NOTE_SERIES,
+    INVOICE_SERIES,
+    PAYMENT_NOTICE_SERIES,
+    chronological_date,
+    format_number,
+    next_number,
+)
 from .periods import due_date
 from .vat import EXEMPTION_MENTION, FRANCHISE_MENTION, totals, vat_breakdown
 
-SERIES = {DocumentKind.INVOICE: "F", DocumentKind.CREDIT_NOTE: "A"}
+SERIES = {DocumentKind.INVOICE: INVOICE_SERIES, DocumentKind.CREDIT_NOTE: CREDIT_NOTE_SERIES,
+          DocumentKind.PAYMENT_NOTICE: PAYMENT_NOTICE_SERIES}
 
 
 class BillingError(Exception):
@@ -54,6 +62,14 @@ def vat_mention(place, lines) -> str:
 def buyer_snapshot(org: Organisation) -> dict:
     return {"name": org.name, "legal_form": org.legal_form, "address": org.address, "siret": org.siret,
             "email": org.email, "contact": org.contact_name}
+
+
+def _kind(subscription, lines: list[engine.DueLine]) -> str:
+    """A payment notice when the subscription's terms say so (whatever its sign: a negative one is owed to the
+    occupant), else an invoice, or a credit note when negative."""
+    if subscription.current_version.payment_notice:
+        return DocumentKind.PAYMENT_NOTICE
+    return DocumentKind.INVOICE if sum(line.amount for line in lines) >= 0 else DocumentKind.CREDIT_NOTE
 
 
 class _Corrected:
@@ -129,7 +145,7 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
                                        labels[subscription.pk]).lines
         if not lines:
             continue
-        kind = DocumentKind.INVOICE if sum(line.amount for line in lines) >= 0 else DocumentKind.CREDIT_NOTE
+        kind = _kind(subscription, lines)
         series = SERIES[kind]
         issue_date, sequence = numbers.take(series, planned.invoice_date)
         excl, vat, incl = totals(vat_breakdown((line.amount, line.vat_rate) for line in lines))
@@ -159,16 +175,16 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
         invoice.pk = ids[invoice.number]
         invoice._state.adding = False
     bulk.insert(
-        InvoiceLine(invoice=invoice, position=i, subscription=invoice.subscription, component=line.component,
-                    label=line.label, period_start=line.period.start, period_end=line.period.end,
-                    covered_start=line.start, covered_end=line.end, version_number=line.version,
-                    days=line.days, period_days=line.period.days, amount_excl_vat=line.amount,
-                    vat_rate=line.vat_rate)
+        InvoiceLine(invoice_id=invoice.pk, position=i, subscription_id=invoice.subscription_id,
+                    component=line.component, label=line.label, period_start=line.period.start,
+                    period_end=line.period.end, covered_start=line.start, covered_end=line.end,
+                    version_number=line.version, days=line.days, period_days=line.period.days,
+                    amount_excl_vat=line.amount, vat_rate=line.vat_rate)
         for invoice, lines in zip(invoices, all_lines, strict=True) for i, line in enumerate(lines, start=1))
     sending.queue_many(invoices, today=timezone.localdate())
     actor = acting_user if getattr(acting_user, "is_authenticated", False) else None
     bulk.insert(
-        AuditEvent(organisation=organisation, actor=actor, action="invoice.issued", object_type="billing.invoice",
+        AuditEvent(organisation_id=organisation.pk, actor=actor, action="invoice.issued", object_type="billing.invoice",
                    object_id=str(invoice.pk), data={"number": invoice.number,
                                                     "total_incl_vat": str(invoice.total_incl_vat)})
         for invoice in invoices)

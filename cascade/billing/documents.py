@@ -1,5 +1,5 @@
-"""The PDF of an issued invoice — a Factur-X: PDF/A-3b with its EN 16931 XML — drawn from its
-frozen data and kept once drawn."""
+"""The PDF of an issued invoice — a Factur-X: PDF/A-3b with its EN 16931 XML — or of a payment notice
+(the PDF/A-3b alone), drawn from its frozen data and kept once drawn."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ def invoice_data(invoice: Invoice) -> dict:
         "seller": invoice.seller,
         "buyer": invoice.buyer,
         "number": invoice.number,
-        "kind": "credit_note" if invoice.kind == DocumentKind.CREDIT_NOTE else "invoice",
+        "kind": invoice.kind,
         "refers_to": invoice.corrects.number if invoice.corrects_id else None,
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
@@ -65,7 +65,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     if path.exists():
         return path.read_bytes()
     data = invoice_data(invoice)
-    pdf = facturx.embed(render_invoice_pdf(data), facturx.cii_xml(data), kind=data["kind"])
+    pdf = render_invoice_pdf(data)
+    if invoice.kind != DocumentKind.PAYMENT_NOTICE:  # a notice is no invoice: it carries no e-invoice
+        pdf = facturx.embed(pdf, facturx.cii_xml(data), kind=data["kind"])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pdf)
@@ -76,6 +78,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 def _payment_terms(invoice: Invoice) -> str:
     if invoice.kind == DocumentKind.CREDIT_NOTE:
         return "Avoir à déduire de votre prochain règlement, ou remboursé sur demande."
+    if invoice.total_incl_vat < 0:
+        return "Montant en votre faveur, déduit de votre prochain règlement ou remboursé sur demande."
     by_transfer = " par virement" if invoice.seller.get("iban") else ""
     return f"À régler au plus tard le {format_date_fr(invoice.due_date)}{by_transfer}."
 

@@ -15,7 +15,7 @@ INVOICE_COLUMNS = ["Numéro", "Type", "Date", "Échéance", "Client", "SIRET cli
                    "Fin période", "Facture corrigée", "Total HT", "TVA", "Total TTC"]
 LINE_COLUMNS = ["Numéro", "Date", "Client", "Lieu", "Ligne", "Composante", "Jours", "Jours de la période",
                 "Montant HT", "Taux TVA"]
-KINDS = {"invoice": "Facture", "credit_note": "Avoir"}
+KINDS = {"invoice": "Facture", "credit_note": "Avoir", "payment_notice": "Avis d'échéance"}
 
 
 def invoice_rows(invoices: Iterable[Invoice]) -> list[list]:

@@ -28,6 +28,8 @@ class NumberSequence(models.Model):
 class DocumentKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
+    # Calls a period's amount without being an invoice (a rent that needs none): no e-invoice, own series.
+    PAYMENT_NOTICE = "payment_notice", _("Payment notice")
 
 
 class Invoice(models.Model):
@@ -39,7 +41,7 @@ class Invoice(models.Model):
     customer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="received_invoices")
     place = models.ForeignKey(Place, null=True, on_delete=models.PROTECT, related_name="invoices")
     subscription = models.ForeignKey(Subscription, null=True, on_delete=models.PROTECT, related_name="invoices")
-    kind = models.CharField(max_length=12, choices=DocumentKind.choices, default=DocumentKind.INVOICE)
+    kind = models.CharField(max_length=14, choices=DocumentKind.choices, default=DocumentKind.INVOICE)
     series = models.CharField(max_length=4)
     year = models.PositiveSmallIntegerField()
     sequence = models.PositiveIntegerField()

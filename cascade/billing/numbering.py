@@ -1,4 +1,4 @@
-"""Numbering policy of invoices and credit notes: `F2026-000123`, `A2026-000004`.
+"""Numbering policy of invoices, credit notes and payment notices: `F2026-000123`, `A2026-000004`, `E2026-000001`.
 
 Numbers are per organisation (the seller), series and year of the invoice date, and
 gapless: French law requires a continuous chronological sequence (CGI, annexe II,
@@ -12,6 +12,7 @@ from datetime import date
 
 INVOICE_SERIES = "F"
 CREDIT_NOTE_SERIES = "A"
+PAYMENT_NOTICE_SERIES = "E"
 
 _NUMBER = re.compile(r"([A-Z]+)(\d{4})-(\d{6,})")
 

@@ -7,7 +7,8 @@ or logged with the document):
                registration (str|None: capital and RCS, e.g. "au capital de 12 000 € — RCS Bobigny …")}
     buyer:    {name, address, siret (str|None: a private person has none)}
     number:   "F2026-000123"
-    kind:     "invoice" | "credit_note"          → title "Facture" | "Avoir"
+    kind:     "invoice" | "credit_note" | "payment_notice" → title "Facture" | "Avoir" | "Avis d'échéance"
+              (a payment notice says that it is not an invoice)
     refers_to:  str|None, optional               → credit note: number of the invoice it corrects
     issue_date, due_date:      ISO dates "2026-02-01"
     period_start, period_end:  ISO dates, both INCLUSIVE ("2026-02-01", "2026-02-28")
@@ -53,7 +54,8 @@ RECOVERY_FEE_MENTION = "Indemnité forfaitaire pour frais de recouvrement : 40 �
 # The conditions of a discount for early payment are mandatory too, even when there is none (art. L441-9).
 EARLY_PAYMENT_MENTION = "Escompte pour paiement anticipé : néant."
 
-TITLES = {"invoice": "Facture", "credit_note": "Avoir"}
+TITLES = {"invoice": "Facture", "credit_note": "Avoir", "payment_notice": "Avis d’échéance"}
+NOT_AN_INVOICE = "Ce document est un avis d’échéance : il appelle le paiement de la période et n’est pas une facture."
 # Printed when the seller opted to pay VAT on debits (CGI art. 269, 2-c; ann. II art. 242 nonies A).
 VAT_ON_DEBITS_MENTION = "Option pour le paiement de la taxe d'après les débits"
 
@@ -71,7 +73,7 @@ def invoice_view(data: Mapping[str, Any]) -> dict[str, Any]:
     """The strings the template lays out, French-formatted, after checking `data`."""
     kind = _get(data, "kind")
     if kind not in TITLES:
-        raise InvoiceDataError(f"kind: {kind!r} is neither 'invoice' nor 'credit_note'")
+        raise InvoiceDataError(f"kind: {kind!r} is not one of {', '.join(TITLES)}")
     issue_date = _date(data, "issue_date")
     period_start, period_end = _date(data, "period_start"), _date(data, "period_end")
     if period_end < period_start:
@@ -88,6 +90,8 @@ def invoice_view(data: Mapping[str, Any]) -> dict[str, Any]:
     seller, buyer, place = _get(data, "seller"), _get(data, "buyer"), data.get("place")
     return {
         "title": TITLES[kind],
+        "buyer_caption": "Destinataire" if kind == "payment_notice" else "Facturé à",
+        "notice": NOT_AN_INVOICE if kind == "payment_notice" else None,
         "number": _text(data, "number"),
         "refers_to": _optional_text(data, "refers_to"),
         "date": [issue_date.year, issue_date.month, issue_date.day],

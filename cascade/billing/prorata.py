@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+CENT = Decimal("0.01")
+
 
 def _half_up(q: Fraction) -> int:
     """The integer nearest to `q`, halves away from zero."""
@@ -59,6 +61,8 @@ def prorate_stretches(stretches: Sequence[tuple[Decimal, int]], period_days: int
         raise ValueError(f"a period has at least one day, got {period_days}")
     if sum(days for _price, days in stretches) > period_days or any(days < 0 for _price, days in stretches):
         raise ValueError(f"{[d for _p, d in stretches]} days do not fit in a period of {period_days} days")
+    if len(stretches) == 1 and stretches[0][1] == period_days and stretches[0][0].as_tuple().exponent >= -2:
+        return stretches[0][0].quantize(CENT)  # the whole period at a price in cents: the price itself
     exact = sum((Fraction(price) * days for price, days in stretches), Fraction(0))
     return _from_cents(_half_up(exact * 100 / period_days))
 

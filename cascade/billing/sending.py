@@ -40,13 +40,14 @@ def recipients(customer: Organisation) -> list[str]:
 def queue_many(invoices: list[Invoice], today: date) -> None:
     """Record that the documents are to be e-mailed (or why one will not be, by itself)."""
     bulk.insert(
-        InvoiceSend(invoice=invoice, status=SendStatus.SKIPPED, last_error=CATCH_UP_NOTE)
-        if invoice.issue_date < today - CATCH_UP else InvoiceSend(invoice=invoice)
+        InvoiceSend(invoice_id=invoice.pk, status=SendStatus.SKIPPED, last_error=CATCH_UP_NOTE)
+        if invoice.issue_date < today - CATCH_UP else InvoiceSend(invoice_id=invoice.pk)
         for invoice in invoices)
 
 
 def _message(invoice: Invoice, to: list[str]) -> EmailMessage:
-    context = {"invoice": invoice, "credit_note": invoice.kind == DocumentKind.CREDIT_NOTE}
+    context = {"invoice": invoice, "credit_note": invoice.kind == DocumentKind.CREDIT_NOTE,
+               "notice": invoice.kind == DocumentKind.PAYMENT_NOTICE}
     subject = " ".join(render_to_string("billing/email/invoice_subject.txt", context).split())
     message = EmailMessage(subject, render_to_string("billing/email/invoice.txt", context), None, to,
                            reply_to=[invoice.seller["email"]] if invoice.seller.get("email") else None)

@@ -131,7 +131,8 @@ def _create_version(subscription: Subscription, number: int, terms: TermsInput) 
         circumstances=terms.circumstances,
         # Anniversary periods run from the entry date; the template says which, and the invoice day.
         anchor=terms.entry_date if template and template.anniversary else None,
-        invoice_days_before=template.invoice_days_before if template else 0)
+        invoice_days_before=template.invoice_days_before if template else 0,
+        payment_notice=template.payment_notice if template else False)
     version.resources.set(terms.resources)
     SubscriptionComponent.objects.bulk_create(
         SubscriptionComponent(version=version, kind=kind, monthly_amount=amount)

@@ -171,7 +171,8 @@ class SignersForm(forms.Form):
 class SubscriptionTemplateForm(forms.ModelForm):
     class Meta:
         model = SubscriptionTemplate
-        fields = ["name", "contract_kind", "anniversary", "invoice_days_before", "required_documents", "circumstances"]
+        fields = ["name", "contract_kind", "anniversary", "invoice_days_before", "payment_notice", "required_documents",
+                  "circumstances"]
         widgets = {"circumstances": forms.Textarea(attrs={"rows": 3}),
                    "required_documents": forms.CheckboxSelectMultiple}
 

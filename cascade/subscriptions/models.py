@@ -82,6 +82,11 @@ class SubscriptionTemplate(models.Model):
     invoice_days_before = models.PositiveSmallIntegerField(
         _("invoice days before the period"), default=0,
         help_text=_("In advance: invoices are dated this many days before their period starts."))
+    payment_notice = models.BooleanField(
+        _("payment notices instead of invoices"), default=False,
+        help_text=_("Each period is called by a payment notice (avis d'échéance) e-mailed to the occupant, not by an "
+                    "invoice: for a rent that needs no invoice (bare premises let to a person, without VAT). A notice "
+                    "is numbered in its own series and carries no e-invoice."))
     fluids_per_m2 = models.DecimalField(
         _("fluids provision per m² per month"), max_digits=8, decimal_places=2, null=True, blank=True,
         help_text=_("When set, the fluids provision of each subscription is its surface times this rate."))
@@ -206,6 +211,7 @@ class SubscriptionVersion(models.Model):
     # Anniversary periods run from this day (None: calendar months and quarters).
     anchor = models.DateField(_("periods from"), null=True, blank=True)
     invoice_days_before = models.PositiveSmallIntegerField(default=0)
+    payment_notice = models.BooleanField(default=False)
     resources = models.ManyToManyField(Resource, related_name="subscription_versions")
     note = models.TextField(_("remarks"), blank=True)
     circumstances = models.TextField(_("circumstances justifying precariousness"), blank=True)
