@@ -8,9 +8,10 @@ Figures: wall time, peak memory (the process' resident set, high-water mark), do
 """
 
 import json
-import resource
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from decimal import Decimal
@@ -92,13 +93,22 @@ def run(engine: str) -> None:
     december = bill_until(DECEMBER)
     print(f"{'December billed (setting up)':<58} {time.perf_counter() - start:9.1f} s   "
           f"({len(december.issued)} documents)")
-    # The run itself as cron starts it: `cascade bill` in a process of its own, whose memory is its own.
+    # The run itself as cron starts it: `cascade bill` in a process of its own, whose memory is its own
+    # (wait4 gives that child's own high-water mark, not the largest of every child so far).
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "cascade", "bill", "--until", JANUARY.isoformat(), "--json"],
-                            capture_output=True, text=True, check=True)
-    elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB: the largest child's high-water mark
-    issued = json.loads(result.stdout)["issued"]
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen([sys.executable, "-m", "cascade", "bill", "--until", JANUARY.isoformat(), "--json"],
+                                 stdout=subprocess.PIPE, stderr=errors, text=True)
+        output = child.stdout.read()
+        _pid, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            errors.seek(0)
+            raise SystemExit(f"cascade bill failed: {errors.read().decode()[-2000:]}")
+    peak = usage.ru_maxrss  # KiB
+    result = json.loads(output)
+    issued = result["issued"]
     print(f"{'monthly run, January: cascade bill (documents without PDF)':<58} {elapsed:9.2f} s   ({issued} documents, "
           f"{issued / elapsed:,.0f} documents/s, peak RSS {peak / 1024:,.0f} MB)")
     sample = list(Invoice.objects.filter(issue_date__gte=date(2027, 1, 1)).order_by("pk")[:100])
