@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "cascade.places",
     "cascade.subscriptions",
     "cascade.billing",
+    "cascade.payments",
     "cascade.imports",
     "cascade.contracts",
     "cascade.signing",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("cascade.places.urls")),
     path("", include("cascade.subscriptions.urls")),
     path("", include("cascade.billing.urls")),
+    path("", include("cascade.payments.urls")),
     path("", include("cascade.imports.urls")),
     path("", include("cascade.contracts.urls")),
     path("", include("cascade.signing.urls")),

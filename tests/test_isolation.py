@@ -178,6 +178,8 @@ CASES: dict[str, Case] = {
                          manage_only=True),
     "invoice_cancel": Case(lambda d: reverse("invoice_cancel", args=[d.invoice.pk]), "post", alice_status=302,
                            manage_only=True),
+    "invoice_payment": Case(lambda d: reverse("invoice_payment", args=[d.invoice.pk]), "post", alice_status=302,
+                            manage_only=True),
     "invoices_export": Case(lambda d: reverse("invoices_export", args=[d.operator.pk]) + "?month=2026-03"),
     "billing_preview": Case(lambda d: reverse("billing_preview", args=[d.operator.pk]), manage_only=True),
     "place": Case(lambda d: reverse("place", args=[d.place.pk])),

@@ -68,9 +68,17 @@ def invoices(request, org_id: int):
 def invoice_detail(request, invoice_id: int):
     invoice = get_scoped_or_404(Invoice.objects.select_related("customer", "place", "subscription"),
                                 request.user, pk=invoice_id)
+    from cascade.payments.actions import STATES, settlements
+    from cascade.payments.models import Means
+
+    today = timezone.localdate()
+    settlement = settlements([invoice], today).get(invoice.pk)
     return render(request, "billing/invoice_detail.html", {
         "invoice": invoice, "lines": invoice.lines.all(),
-        "can_send": role_in(request.user, invoice.organisation_id) in BILLING_ROLES})
+        "can_send": role_in(request.user, invoice.organisation_id) in BILLING_ROLES,
+        "settlement": settlement, "state": STATES[settlement.state] if settlement else None,
+        "allocations": invoice.allocations.select_related("payment").order_by("payment__received_on", "pk"),
+        "means": Means.choices, "today": today})
 
 
 @login_required
