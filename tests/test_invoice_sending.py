@@ -122,14 +122,15 @@ def test_a_template_with_payment_notices_e_mails_notices_not_invoices(essai, inb
 
     from cascade.billing.models import DocumentKind
 
+    essai.place("Halle Essai", vat=False)  # bare premises let without VAT: no invoice needed
     subscription = _subscribe(essai, "Atelier Aubépine", email="contact@aubepine.example.org")
     subscription.versions.update(payment_notice=True)
     call_command("tick", "--json", stdout=(out := io.StringIO()))
     assert json.loads(out.getvalue())["issued"] == 2
     notices = list(essai.invoices())
     assert [(n.number, n.kind, n.period_start, n.total_incl_vat) for n in notices] == [
-        ("E2026-000001", DocumentKind.PAYMENT_NOTICE, date(2026, 11, 1), Decimal("360.00")),
-        ("E2026-000002", DocumentKind.PAYMENT_NOTICE, date(2026, 12, 1), Decimal("360.00"))]
+        ("E2026-000001", DocumentKind.PAYMENT_NOTICE, date(2026, 11, 1), Decimal("300.00")),
+        ("E2026-000002", DocumentKind.PAYMENT_NOTICE, date(2026, 12, 1), Decimal("300.00"))]
     (rcpt, message), = [(rcpt, m) for rcpt, m in inbox.messages if "aubepine" in rcpt[0]]
     assert rcpt == ["contact@aubepine.example.org"]
     assert message["Subject"].strip() == f"Avis d’échéance E2026-000002 — {essai.operator.name}"
@@ -145,7 +146,7 @@ def test_a_template_with_payment_notices_e_mails_notices_not_invoices(essai, inb
     subscription.versions.update(payment_notice=True)
     assert bill_until(date(2026, 12, 31), organisation_id=essai.operator.pk).as_dict()["issued"] == 1
     credit = essai.invoices().last()
-    # 300.00 + 20 % for 21 of 31 days: 203.23 excl. VAT, VAT 40.646 → 40.65, 243.88 incl.
+    # 300.00 for 21 of 31 days: 203.23, no VAT.
     assert (credit.number, credit.kind, credit.total_excl_vat, credit.total_incl_vat, credit.corrects) == (
-        "E2026-000003", DocumentKind.PAYMENT_NOTICE, Decimal("-203.23"), Decimal("-243.88"), None)
+        "E2026-000003", DocumentKind.PAYMENT_NOTICE, Decimal("-203.23"), Decimal("-203.23"), None)
     assert bill_until(date(2026, 12, 31), organisation_id=essai.operator.pk).as_dict()["issued"] == 0

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from cascade import bulk
 from cascade.accounts.models import AuditEvent, Organisation
 from cascade.places.models import VatRegime
+from cascade.text import printable
 
 from . import adjustments, engine, sending
 from .models import DocumentKind, Invoice, InvoiceLine, NumberSequence
@@ -64,30 +65,48 @@ def buyer_snapshot(org: Organisation) -> dict:
             "email": org.email, "contact": org.contact_name}
 
 
-def _kind(subscription, lines: list[engine.DueLine]) -> str:
-    """A payment notice when the subscription's terms say so (whatever its sign: a negative one is owed to the
+def _kind(notices: bool, lines: list[engine.DueLine]) -> str:
+    """A payment notice when the period is called by notices (whatever its sign: a negative one is owed to the
     occupant), else an invoice, or a credit note when negative."""
-    if subscription.current_version.payment_notice:
+    if notices:
         return DocumentKind.PAYMENT_NOTICE
     return DocumentKind.INVOICE if sum(line.amount for line in lines) >= 0 else DocumentKind.CREDIT_NOTE
 
 
-class _Corrected:
-    """The invoice a credit note corrects: the latest one of its subscription and period, read when first
-    needed."""
+class _Earlier:
+    """What was issued before for a subscription and period, read when first needed: how the period was first
+    called (invoice or notice), which its adjustments follow even if the terms changed since, and the latest
+    invoice, which a credit note corrects."""
 
     def __init__(self, subscription_ids: list[int]):
         self.subscription_ids = subscription_ids
-        self.found: dict[tuple[int, date], int] | None = None
+        self.first_kind: dict[tuple[int, date], str] | None = None
+        self.latest_invoice: dict[tuple[int, date], int] = {}
 
-    def of(self, subscription_id: int, period_start: date) -> int | None:
-        if self.found is None:
-            self.found = {}
-            for key in Invoice.objects.filter(subscription_id__in=self.subscription_ids, kind=DocumentKind.INVOICE
-                                              ).order_by("issue_date", "sequence").values_list(
-                    "subscription_id", "period_start", "pk"):
-                self.found[key[:2]] = key[2]
-        return self.found.get((subscription_id, period_start))
+    def _read(self) -> None:
+        self.first_kind = {}
+        for subscription_id, start, kind, pk in Invoice.objects.filter(
+                subscription_id__in=self.subscription_ids,
+                kind__in=(DocumentKind.INVOICE, DocumentKind.PAYMENT_NOTICE)).order_by(
+                "issue_date", "sequence").values_list("subscription_id", "period_start", "kind", "pk"):
+            self.first_kind.setdefault((subscription_id, start), kind)
+            if kind == DocumentKind.INVOICE:
+                self.latest_invoice[(subscription_id, start)] = pk
+
+    def notices(self, planned: engine.PlannedInvoice) -> bool:
+        """Whether the period is called by payment notices: as it was first billed, else as the terms say."""
+        if planned.billed:
+            if self.first_kind is None:
+                self._read()
+            kind = self.first_kind.get((planned.subscription.pk, planned.period.start))
+            if kind is not None:
+                return kind == DocumentKind.PAYMENT_NOTICE
+        return planned.subscription.current_version.payment_notice
+
+    def corrected(self, subscription_id: int, period_start: date) -> int | None:
+        if self.first_kind is None:
+            self._read()
+        return self.latest_invoice.get((subscription_id, period_start))
 
 
 class _Numbers:
@@ -132,7 +151,7 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
     billed = engine.billed_amounts(subscription_ids, period_starts=sorted({p.period.start for p in batch}))
     numbers = _Numbers(organisation)
     seller = seller_snapshot(organisation)
-    corrected = _Corrected(subscription_ids)
+    earlier = _Earlier(subscription_ids)
     invoices, all_lines, labels = [], [], {}
     amendments = engine.amendment_numbers(subscription_ids)
     for planned in batch:
@@ -145,7 +164,7 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
                                        labels[subscription.pk]).lines
         if not lines:
             continue
-        kind = _kind(subscription, lines)
+        kind = _kind(earlier.notices(planned), lines)
         series = SERIES[kind]
         issue_date, sequence = numbers.take(series, planned.invoice_date)
         excl, vat, incl = totals(vat_breakdown((line.amount, line.vat_rate) for line in lines))
@@ -157,7 +176,7 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
             period_start=planned.period.start, period_end=planned.period.end,
             total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
             vat_mention=vat_mention(subscription.place, lines),
-            corrects_id=corrected.of(subscription.pk, planned.period.start) if kind == DocumentKind.CREDIT_NOTE
+            corrects_id=earlier.corrected(subscription.pk, planned.period.start) if kind == DocumentKind.CREDIT_NOTE
             else None, seller=seller, buyer=buyer_snapshot(subscription.subscriber))
         # A later document of the batch for the same period sees these lines as billed.
         for line in lines:
@@ -200,22 +219,30 @@ def cancel_invoice(invoice: Invoice, *, reason: str, acting_user=None) -> Invoic
     """
     organisation = invoice.organisation
     Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
-    if invoice.kind != DocumentKind.INVOICE:
+    if invoice.kind not in (DocumentKind.INVOICE, DocumentKind.PAYMENT_NOTICE):
         raise BillingError(_("Only an invoice can be cancelled; a credit note is corrected by an invoice."))
-    if not reason.strip():
+    if invoice.total_excl_vat <= 0:
+        raise BillingError(_("%(number)s asks for nothing: there is nothing to cancel.") % {"number": invoice.number})
+    reason = " ".join(printable(reason, multiline=False).split())
+    if not reason:
         raise BillingError(_("Say why the invoice is cancelled: the credit note states it."))
     credited = sum((c.total_excl_vat for c in invoice.corrections.all()), Decimal("0"))
     if credited <= -invoice.total_excl_vat:
-        raise BillingError(_("%(number)s is already cancelled by a credit note.") % {"number": invoice.number})
+        if invoice.kind == DocumentKind.INVOICE:
+            raise BillingError(_("%(number)s is already cancelled by a credit note.") % {"number": invoice.number})
+        raise BillingError(_("%(number)s is already cancelled.") % {"number": invoice.number})
+    # A notice is cancelled by a notice in the occupant's favour, in its own series (no invoice, no credit note).
+    kind = DocumentKind.CREDIT_NOTE if invoice.kind == DocumentKind.INVOICE else DocumentKind.PAYMENT_NOTICE
+    what = "la facture" if invoice.kind == DocumentKind.INVOICE else "l’avis d’échéance"
     lines = list(invoice.lines.all())
     numbers = _Numbers(organisation)
-    issue_date, sequence = numbers.take(SERIES[DocumentKind.CREDIT_NOTE], timezone.localdate())
+    issue_date, sequence = numbers.take(SERIES[kind], timezone.localdate())
     numbers.save()
     excl, vat, incl = totals(vat_breakdown((-line.amount_excl_vat, line.vat_rate) for line in lines))
     credit = Invoice.objects.create(
         organisation=organisation, customer=invoice.customer, place=invoice.place, subscription=invoice.subscription,
-        kind=DocumentKind.CREDIT_NOTE, series=SERIES[DocumentKind.CREDIT_NOTE], year=issue_date.year,
-        sequence=sequence, number=format_number(SERIES[DocumentKind.CREDIT_NOTE], issue_date.year, sequence),
+        kind=kind, series=SERIES[kind], year=issue_date.year,
+        sequence=sequence, number=format_number(SERIES[kind], issue_date.year, sequence),
         issue_date=issue_date,
         due_date=due_date(issue_date, organisation.payment_terms_days, organisation.payment_terms_end_of_month),
         period_start=invoice.period_start, period_end=invoice.period_end, total_excl_vat=excl, total_vat=vat,
@@ -223,7 +250,7 @@ def cancel_invoice(invoice: Invoice, *, reason: str, acting_user=None) -> Invoic
         seller=seller_snapshot(organisation), buyer=invoice.buyer)
     InvoiceLine.objects.bulk_create(
         InvoiceLine(invoice=credit, position=line.position, subscription=line.subscription, component=line.component,
-                    label=f"Annulation de la facture {invoice.number} ({reason.strip()[:120]}) : {line.label}"[:300],
+                    label=f"Annulation de {what} {invoice.number} ({reason[:120]}) : {line.label}"[:300],
                     period_start=line.period_start, period_end=line.period_end, covered_start=line.covered_start,
                     covered_end=line.covered_end, version_number=line.version_number, days=line.days,
                     period_days=line.period_days, amount_excl_vat=-line.amount_excl_vat, vat_rate=line.vat_rate)
@@ -232,7 +259,7 @@ def cancel_invoice(invoice: Invoice, *, reason: str, acting_user=None) -> Invoic
     AuditEvent.objects.create(organisation=organisation, actor=acting_user if getattr(
         acting_user, "is_authenticated", False) else None, action="invoice.cancelled", object_type="billing.invoice",
         object_id=str(invoice.pk), data={"number": invoice.number, "credit_note": credit.number,
-                                         "reason": reason.strip()})
+                                         "reason": reason})
     return credit
 
 
@@ -256,7 +283,16 @@ class BillingRun:
 def bill_until(until: date, *, organisation_id: int | None = None, dry_run: bool = False,
                acting_user=None) -> BillingRun:
     """Issue, in date order, every invoice whose invoice date is on or before `until`."""
-    run = BillingRun(until=until, dry_run=dry_run, planned=engine.plan(until, organisation_id))
+    run = BillingRun(until=until, dry_run=dry_run)
+    run.planned = engine.plan(until, organisation_id, run.refused)
+    # A payment notice carries no VAT: a subscription that charges VAT needs invoices.
+    notices_with_vat = {p.subscription for p in run.planned
+                        if p.subscription.current_version.payment_notice and any(ln.vat_rate for ln in p.lines)}
+    for subscription in sorted(notices_with_vat, key=lambda s: s.reference):
+        run.refused.append(_("%(reference)s (%(subscriber)s): its place charges VAT, so it is billed by invoices, not "
+                             "payment notices; change its subscription template.") % {
+            "reference": subscription.reference, "subscriber": subscription.subscriber.name})
+    run.planned = [p for p in run.planned if p.subscription not in notices_with_vat]
     # A seller that cannot issue valid invoices is left out; the others are billed.
     for seller in {planned.subscription.organisation for planned in run.planned}:
         try:

@@ -6,6 +6,7 @@ difference becomes an invoice (or a credit note when negative). A plan is a pure
 same computation serves the preview (`--dry-run`) and the issue.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,9 +20,10 @@ from cascade.subscriptions.models import COMPONENT_LABELS, Subscription, Subscri
 from . import adjustments
 from .formatting import format_date_fr, format_eur
 from .models import BilledOutside, InvoiceLine
-from .periods import Period, invoice_date, months_in, period_containing, periods_between
+from .periods import MAX_DAYS_BEFORE, Period, invoice_date, months_in, period_containing, periods_between
 
 ZERO = Decimal("0.00")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,18 @@ def _version_segments(versions: list[SubscriptionVersion], span: Period) -> list
         end = ordered[i + 1].effective_from if i + 1 < len(ordered) else date.max
         if i == 0:
             start = date.min  # the first version governs everything before the next one
+        if end <= start:
+            continue  # two versions from the same day: the later one governs it
         part = span.intersect(Period(start, end))
         if part is not None:
             segments.append((version, part))
     return segments
+
+
+def _period_at(versions: list[SubscriptionVersion], day: date) -> Period:
+    """The period holding `day`, cut as the version in force that day cuts them."""
+    governing = next(v for v, _part in _version_segments(versions, Period(day, day + timedelta(days=1))))
+    return period_containing(governing.frequency, day, governing.anchor)
 
 
 def stretches_of(subscription: Subscription, period: Period) -> dict[str, list[adjustments.Stretch]]:
@@ -272,13 +282,16 @@ def plan_subscription(subscription: Subscription, until: date, billed: Billed,
     if version is None:
         return []
     occupied = occupancy(subscription)
-    periods = {period_containing(version.frequency, start, version.anchor)
-               for start in billed.period_starts(subscription.pk)}
+    # Each version cuts its own days in periods: a new frequency starts on a day that begins a period
+    # in both (subscriptions.actions checks it), so the periods of the versions never overlap.
+    versions = subscription.versions_in_force
+    periods = {_period_at(versions, start) for start in billed.period_starts(subscription.pk)}
     if occupied is not None:
         # A period starting after `until` + the days invoiced ahead is never due yet.
-        horizon = min(occupied.end, until + timedelta(days=version.invoice_days_before + 1))
+        horizon = min(occupied.end, until + timedelta(days=min(version.invoice_days_before, MAX_DAYS_BEFORE) + 1))
         if horizon > occupied.start:
-            periods.update(periods_between(version.frequency, occupied.start, horizon, version.anchor))
+            for governing, part in _version_segments(versions, Period(occupied.start, horizon)):
+                periods.update(periods_between(governing.frequency, part.start, part.end, governing.anchor))
     plans, labels = [], labels or Labels(subscription)
     for period in sorted(periods, key=lambda p: p.start):
         # A period wholly before the entry is dated as if the occupancy had begun with it.
@@ -329,11 +342,21 @@ def subscriptions_to_bill(organisation_id: int | None = None):
     return qs.filter(organisation_id=organisation_id) if organisation_id else qs
 
 
-def plan(until: date, organisation_id: int | None = None) -> list[PlannedInvoice]:
-    """Every invoice due on or before `until`, in the order they must be numbered."""
+def plan(until: date, organisation_id: int | None = None, refused: list[str] | None = None) -> list[PlannedInvoice]:
+    """Every invoice due on or before `until`, in the order they must be numbered.
+
+    A subscription whose terms cannot be billed is left out and said in `refused`: the others are billed."""
     subscriptions = list(subscriptions_to_bill(organisation_id))
     billed = billed_amounts([s.pk for s in subscriptions]) if organisation_id else billed_amounts()
     amendments = amendment_numbers([s.pk for s in subscriptions])
-    plans = [p for s in subscriptions
-             for p in plan_subscription(s, until, billed, Labels(s, amendments.get(s.pk, {})))]
+    plans = []
+    for subscription in subscriptions:
+        try:
+            plans += plan_subscription(subscription, until, billed,
+                                       Labels(subscription, amendments.get(subscription.pk, {})))
+        except (ValueError, ArithmeticError) as error:
+            logger.exception("subscription %s not billed", subscription.reference)
+            if refused is not None:
+                refused.append(f"{subscription.organisation.name} — {subscription.reference} "
+                               f"({subscription.subscriber.name}): {error}")
     return sorted(plans, key=lambda p: p.sort_key)

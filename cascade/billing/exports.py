@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
+from cascade.text import printable
+
 from .models import Invoice, InvoiceLine
 
 INVOICE_COLUMNS = ["Numéro", "Type", "Date", "Échéance", "Client", "SIRET client", "Lieu", "Début période",
@@ -44,7 +46,7 @@ def as_csv(columns: list[str], rows: list[list]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(columns)
-    writer.writerows([_french(v) for v in row] for row in rows)
+    writer.writerows([printable(_french(v), multiline=False) for v in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -54,7 +56,8 @@ def as_xlsx(title: str, columns: list[str], rows: list[list]) -> bytes:
     sheet.title = title[:31]
     sheet.append(columns)
     for row in rows:
-        sheet.append(row)  # amounts stay Decimals: written as the exact numbers they are
+        # Amounts stay Decimals: written as the exact numbers they are.
+        sheet.append([printable(v) if isinstance(v, str) else v for v in row])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, Decimal):
                 cell.number_format = "#,##0.00"

@@ -69,6 +69,8 @@ from typing import Any
 import facturx as facturx_lib
 from lxml import etree
 
+from cascade.text import printable
+
 from .pdf import (
     EARLY_PAYMENT_MENTION,
     LATE_PENALTY_MENTION,
@@ -248,7 +250,7 @@ def _element(namespace: str, tag: str, *children: etree._Element | str | None, *
     element = etree.Element(f"{{{namespace}}}{tag}", attrib, nsmap=NAMESPACES)
     for child in children:
         if isinstance(child, str):
-            element.text = child
+            element.text = printable(child)
         elif child is not None:
             element.append(child)
     return element

@@ -113,6 +113,10 @@ def _periods_from(period: Period, frequency: Frequency | str, end: date, anchor:
         period = period_containing(frequency, period.end, anchor)
 
 
+# Invoices are dated at most this many days before their period starts (an operator's invoice day).
+MAX_DAYS_BEFORE = 90
+
+
 def invoice_date(period: Period, term: Term | str, entry: date, days_before: int = 0) -> date:
     """When the invoice for `period` is dated, for a subscription that starts on `entry`.
 
@@ -123,7 +127,7 @@ def invoice_date(period: Period, term: Term | str, entry: date, days_before: int
     if entry >= period.end:
         raise ValueError(f"the subscription starts on {entry}, after the period {period}")
     if Term(term) is Term.ADVANCE:
-        return max(period.start - timedelta(days=days_before), entry)
+        return max(period.start - timedelta(days=min(days_before, MAX_DAYS_BEFORE)), entry)
     return period.end
 
 

@@ -143,9 +143,13 @@ def invoice_cancel(request, invoice_id: int):
     except BillingError as error:
         messages.error(request, str(error))
         return redirect("invoice", invoice.pk)
-    messages.success(request, _("%(number)s is cancelled by the credit note %(credit)s; the next billing run issues "
-                                "the period again as it is due now.") % {"number": invoice.number,
-                                                                        "credit": credit.number})
+    if credit.kind == DocumentKind.CREDIT_NOTE:
+        done = _("%(number)s is cancelled by the credit note %(credit)s; the next billing run issues the period again "
+                 "as it is due now.")
+    else:
+        done = _("%(number)s is cancelled by the notice %(credit)s; the next billing run issues the period again as "
+                 "it is due now.")
+    messages.success(request, done % {"number": invoice.number, "credit": credit.number})
     return redirect("invoice", credit.pk)
 
 

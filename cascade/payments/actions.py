@@ -44,7 +44,8 @@ def settlements(invoices: list[Invoice], today: date) -> dict[int, Settlement]:
     ids = [i.pk for i in invoices]
     paid = dict(Allocation.objects.filter(invoice_id__in=ids).values("invoice_id").annotate(s=Sum("amount"))
                 .values_list("invoice_id", "s"))
-    credited = dict(Invoice.objects.filter(corrects_id__in=ids, kind=DocumentKind.CREDIT_NOTE).values(
+    # Credit notes, and the notices in the occupant's favour that cancel a notice.
+    credited = dict(Invoice.objects.filter(corrects_id__in=ids, total_incl_vat__lt=0).values(
         "corrects_id").annotate(s=Sum("total_incl_vat")).values_list("corrects_id", "s"))
     found = {}
     for invoice in invoices:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,8 +62,39 @@ class TemplateChange:
     skipped: str = ""
 
 
-def _check_terms(place: Place, terms: TermsInput, *, subscription: Subscription | None, kind: str) -> None:
+def _frequency_change_problems(subscription: Subscription, current: SubscriptionVersion,
+                               terms: TermsInput) -> list[str]:
+    """Periods already billed stay as they were cut: a new frequency starts on a day that begins a period
+    under both frequencies, once the periods billed are over (else they would be billed again)."""
+    from cascade.billing.periods import period_containing
+
+    day = terms.effective_from or terms.entry_date
+    last = max(filter(None, (subscription.invoice_lines.aggregate(end=Max("period_end"))["end"],
+                             subscription.billed_outside.aggregate(end=Max("period_end"))["end"])))
+    starts_both = all(period_containing(frequency, day, current.anchor).start == day
+                      for frequency in (current.frequency, terms.frequency))
+    if day < last or not starts_both:
+        return [_("A new billing frequency starts on a day that begins a period under both frequencies (the first "
+                  "day of a quarter, from months to quarters), after the periods already invoiced (the last one ends "
+                  "on %(end)s).")
+                % {"end": (last - timedelta(days=1)).strftime("%d/%m/%Y")}]
+    return []
+
+
+def _billed(subscription: Subscription | None) -> bool:
+    return subscription is not None and (subscription.invoice_lines.exists() or subscription.billed_outside.exists())
+
+
+def _check_terms(place: Place, terms: TermsInput, *, subscription: Subscription | None, kind: str,
+                 template: SubscriptionTemplate | None = None) -> None:
     problems = []
+    template = template or (subscription.template if subscription else None)
+    if template is not None and template.payment_notice and place.invoice_vat_rate:
+        problems.append(_("%(place)s charges VAT: its occupants are billed by invoices, and the template %(template)s "
+                          "calls by payment notices.") % {"place": place, "template": template})
+    current = subscription.current_version if subscription is not None else None
+    if current is not None and terms.frequency != current.frequency and _billed(subscription):
+        problems += _frequency_change_problems(subscription, current, terms)
     if terms.exit_date and terms.exit_date < terms.entry_date:
         problems.append(_("The exit date is before the entry date."))
     if terms.entry_date < place.convention_start or terms.entry_date > place.convention_end:
@@ -124,13 +155,17 @@ def _overlaps(terms: TermsInput, subscription: Subscription | None) -> list[str]
 
 def _create_version(subscription: Subscription, number: int, terms: TermsInput) -> SubscriptionVersion:
     template = subscription.template
+    anchor = terms.entry_date if template and template.anniversary else None
+    previous = subscription.latest_version if number > 1 else None
+    if previous is not None and _billed(subscription):
+        anchor = previous.anchor  # periods already billed keep their grid (calendar or anniversary)
     version = SubscriptionVersion.objects.create(
         subscription=subscription, number=number, status=VersionStatus.DRAFT,
         effective_from=terms.effective_from or terms.entry_date, entry_date=terms.entry_date,
         exit_date=terms.exit_date, frequency=terms.frequency, term=terms.term, note=terms.note,
         circumstances=terms.circumstances,
         # Anniversary periods run from the entry date; the template says which, and the invoice day.
-        anchor=terms.entry_date if template and template.anniversary else None,
+        anchor=anchor,
         invoice_days_before=template.invoice_days_before if template else 0,
         payment_notice=template.payment_notice if template else False)
     version.resources.set(terms.resources)
@@ -154,7 +189,8 @@ def create_subscription(organisation: Organisation, *, subscriber: Organisation,
     Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
     if place.organisation_id != organisation.pk:
         raise SubscriptionError(_("This place is not managed by %(org)s.") % {"org": organisation})
-    _check_terms(place, terms, subscription=None, kind=template.contract_kind if template else ContractKind.TEMPORARY)
+    _check_terms(place, terms, subscription=None, kind=template.contract_kind if template else ContractKind.TEMPORARY,
+                 template=template)
     subscription = Subscription.objects.create(
         organisation=organisation, subscriber=subscriber, place=place, template=template,
         reference=_next_reference(organisation), deposit=deposit, status=SubscriptionStatus.PENDING)

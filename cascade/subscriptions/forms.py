@@ -182,6 +182,16 @@ class SubscriptionTemplateForm(forms.ModelForm):
         self.fields["required_documents"].queryset = RequiredDocument.objects.filter(
             organisation=self.instance.organisation)
 
+    def clean(self):
+        data = super().clean()
+        if data.get("payment_notice") and self.instance.pk:
+            taxed = sorted({s.place.name for s in self.instance.subscriptions.select_related("place")
+                            if s.place.invoice_vat_rate})
+            if taxed:
+                self.add_error("payment_notice", _("A payment notice carries no VAT, and %(places)s charge VAT: their "
+                                                   "occupants are billed by invoices.") % {"places": ", ".join(taxed)})
+        return data
+
 
 class TemplateTermsForm(forms.Form):
     """New billing terms for every subscription of a template, from a date: each gets an amendment."""

@@ -9,10 +9,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cascade.accounts.models import Organisation
+from cascade.billing.periods import MAX_DAYS_BEFORE
 from cascade.places.models import Place, Resource
 
 
@@ -80,7 +82,7 @@ class SubscriptionTemplate(models.Model):
         help_text=_("Periods run from each subscription's entry date (a month from the 31st: 31 Jan, 28 Feb, 31 Mar…) "
                     "instead of calendar months and quarters."))
     invoice_days_before = models.PositiveSmallIntegerField(
-        _("invoice days before the period"), default=0,
+        _("invoice days before the period"), default=0, validators=[MaxValueValidator(MAX_DAYS_BEFORE)],
         help_text=_("In advance: invoices are dated this many days before their period starts."))
     payment_notice = models.BooleanField(
         _("payment notices instead of invoices"), default=False,

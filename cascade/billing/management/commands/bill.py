@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from cascade.billing.actions import bill_until
 from cascade.billing.formatting import format_eur
@@ -14,12 +15,18 @@ class Command(BaseCommand):
         parser.add_argument("--until", required=True, help="last invoice date to bill, YYYY-MM-DD")
         parser.add_argument("--dry-run", action="store_true", help="show what would be issued, issue nothing")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--allow-future", action="store_true",
+                            help="issue documents dated after today (they are issued now, dated on their day)")
 
-    def handle(self, *args, until: str, dry_run: bool, json: bool, **options):
+    def handle(self, *args, until: str, dry_run: bool, json: bool, allow_future: bool, **options):
         try:
             day = parse_day(until)
         except DateInputError as error:
             raise CommandError(f"--until: {error}") from None
+        today = timezone.localdate()
+        if day > today and not (dry_run or allow_future):
+            raise CommandError(f"--until: {day:%d/%m/%Y} is after today ({today:%d/%m/%Y}): documents dated later "
+                               "would be issued now. Preview them with --dry-run, or pass --allow-future.")
         run = bill_until(day, dry_run=dry_run)
         if json:
             self.stdout.write(_dumps(run.as_dict()))
@@ -29,7 +36,8 @@ class Command(BaseCommand):
         documents = run.planned if dry_run else run.issued
         for doc in documents:
             if dry_run:
-                kind = "credit note" if doc.total_excl_vat < 0 else "invoice"
+                kind = ("payment notice" if doc.subscription.current_version.payment_notice
+                        else "credit note" if doc.total_excl_vat < 0 else "invoice")
                 self.stdout.write(f"  {doc.invoice_date}  {doc.subscription.reference}  "
                                   f"{doc.subscription.subscriber.name}  {kind}  {format_eur(doc.total_excl_vat)} HT")
                 for line in doc.lines:
