@@ -9,8 +9,9 @@ import re
 from datetime import date
 
 FIRST_YEAR, LAST_YEAR = 1900, 2999
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits only: `\d` would also take "２０２６" or Arabic-Indic digits.
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 class DateInputError(ValueError):

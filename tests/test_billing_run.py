@@ -547,7 +547,8 @@ def test_demo_numbering_is_gapless_and_follows_dates(site):
     assert bill("--until", DEMO_DAY.isoformat()) == ZERO_RUN
 
 
-@pytest.mark.parametrize("value", ["20260101", "2026-W10", "31/03/2026", "9999-12-31", "2026-02-30", ""])
+@pytest.mark.parametrize("value", ["20260101", "2026-W10", "31/03/2026", "9999-12-31", "2026-02-30", "",
+                                   "２０２６-０３-３１", "٢٠٢٦-٠٣-٣١"])
 def test_until_takes_only_a_plain_date(db, value):
     with pytest.raises(CommandError, match=r"^--until: '"):
         bill("--until", value)

@@ -34,6 +34,9 @@ def test_a_month_of_invoices_as_csv_and_xlsx(alice_client, operator):
     assert values[0][0] == "Numéro" and len(values) - 1 == sum(i.lines.count() for i in march)
     amounts = [Decimal(str(row[8])) for row in values[1:]]
     assert sum(amounts) == sum(i.total_excl_vat for i in march)
+    # A month that is not one is refused, never replaced by this month.
+    for month in ("2026-13", "２０２６-０３", "mars"):
+        assert alice_client.get(url, {"month": month, "format": "csv"}).status_code == 400
 
 
 def test_export_invoices_writes_every_pdf_of_the_month(operator, tmp_path, settings):

@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
@@ -90,7 +91,14 @@ def invoice_pdf_download(request, invoice_id: int):
 
 
 def _month_or_this(request) -> date:
-    return _month(request.GET.get("month", "")) or timezone.localdate().replace(day=1)
+    """The month asked for, this month when none is; a month that is not one is a 400, never another month."""
+    value = request.GET.get("month", "").strip()
+    if not value:
+        return timezone.localdate().replace(day=1)
+    try:
+        return parse_month(value)
+    except DateInputError as error:
+        raise BadRequest(str(error)) from None
 
 
 @login_required
