@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from lxml import etree
 
 from cascade.accounts.models import AuditEvent, Organisation, OrganisationKind
 from cascade.billing.models import Invoice
+from cascade.contracts.demo import _sign
 from cascade.payments import pain008
 from cascade.payments.actions import settlements
 from cascade.payments.debits import DirectDebitError, export_batch, send_prenotifications
@@ -31,6 +34,10 @@ from cascade.payments.sepa import (
 from conftest import body_of
 
 NS = {"p": pain008.NAMESPACE}
+
+
+def django_settings_locmem():
+    return override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 CREDITOR = pain008.Creditor("Collectif Tremplin", "FR7630003315211692071991947", "", "FR60ZZZ406524")
 DEBTOR_IBAN = "FR7620041445099004349082629"
 
@@ -267,7 +274,8 @@ def test_the_mandate_pdf_holds_the_mandatory_text(operator, debtor, tmp_path):
 
 
 def test_an_iban_with_a_bad_checksum_is_refused(operator, debtor):
-    with pytest.raises(MandateError, match="L’IBAN FR7620041445099004349082628 n’est pas valide : ses chiffres de contrôle sont faux"):
+    expected = "L’IBAN FR7620041445099004349082628 n’est pas valide : ses chiffres de contrôle sont faux"
+    with pytest.raises(MandateError, match=expected):
         _mandate(operator, debtor, iban="FR7620041445099004349082628")
     assert not Mandate.objects.exists()
 
@@ -338,3 +346,45 @@ def test_the_command_refuses_clearly(site, tmp_path):
         call_command("export_sepa", "--collection-date", "2027-01-04", "--out", str(tmp_path / "b.xml"))
     assert not (tmp_path / "b.xml").exists()
     assert Invoice.objects.exists()
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_a_manager_records_a_paper_mandate_and_sees_the_batches(site, operator, debtor, alice_client):
+    url = reverse("occupant_mandates", args=[debtor.pk])
+    page = alice_client.get(url).content.decode()
+    assert "Mandats SEPA" in page and "Aucun mandat." in page
+    response = alice_client.post(url, {"debtor_name": debtor.name, "iban": "FR76 2004 1445 0990 0434 9082 628",
+                                       "signed_on": "2026-03-02"}, follow=True)
+    assert "L’IBAN FR76 2004 1445 0990 0434 9082 628 n’est pas valide" in response.content.decode()
+    assert not Mandate.objects.exists()
+    response = alice_client.post(url, {"debtor_name": debtor.name, "iban": DEBTOR_IBAN, "rum": "PAPIER-1",
+                                       "signed_on": "2026-03-02"}, follow=True)
+    assert "Mandat PAPIER-1 enregistré." in response.content.decode()
+    mandate = Mandate.objects.get(rum="PAPIER-1")
+    assert mandate.status == MandateStatus.ACTIVE and mandate.signed_on == date(2026, 3, 2)
+    with django_settings_locmem():
+        send_prenotifications(date(2026, 11, 2))
+    batch = export_batch(operator, date(2026, 11, 16), today=date(2026, 11, 10))
+    page = alice_client.get(reverse("sepa_batches", args=[operator.pk])).content.decode()
+    assert "Remises de prélèvements" in page and batch.message_id in page
+    xml = alice_client.get(reverse("sepa_batch_file", args=[batch.pk]))
+    assert xml["Content-Type"] == "application/xml" and pain008.validation_errors(xml.content) == []
+
+
+def test_a_mandate_sent_from_its_page_becomes_active_when_signed(site, operator, debtor, alice_client, inbox,
+                                                                django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reverse("occupant_mandates", args=[debtor.pk]), {
+            "debtor_name": debtor.name, "iban": DEBTOR_IBAN, "rum": "SIGNE-1", "signer_name": "Nina Débitrice",
+            "signer_email": "nina@debitrice.example.org", "signer_quality": "Titulaire du compte"})
+    mandate = Mandate.objects.get(rum="SIGNE-1")
+    assert mandate.status == MandateStatus.PENDING and mandate.signature_request.state == "to_sign"
+    assert inbox.only("nina@debitrice.example.org")
+    with django_settings_locmem():
+        _sign(mandate.signature_request.signers.get())
+    mandate.refresh_from_db()
+    assert mandate.status == MandateStatus.ACTIVE and mandate.signed_on == timezone.localdate()
+    signed = alice_client.get(reverse("mandate_pdf", args=[mandate.pk]))
+    assert signed.content == mandate.signature_request.signed_document.open("rb").read()

@@ -9,8 +9,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from schwifty import BIC, IBAN
-from schwifty import exceptions
+from schwifty import BIC, IBAN, exceptions
 from schwifty.exceptions import SchwiftyException
 
 from cascade.accounts.audit import record
