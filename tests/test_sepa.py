@@ -115,6 +115,13 @@ def test_an_ics_with_computed_check_digits_is_accepted_and_any_other_refused(nat
     assert ics_problem(f"FR{(digits + 1) % 100:02d}{code}{national}") == "check digits"
 
 
+@given(st.from_regex(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{3}[0-9A-Z]{1,10}", fullmatch=True))
+def test_the_ics_check_agrees_with_stdnum(ics):
+    from stdnum.eu import at_02
+
+    assert (ics_problem(ics) is None) == at_02.is_valid(ics)
+
+
 def test_business_days_and_lapse_arithmetic():
     assert not is_business_day(date(2026, 4, 3))  # Good Friday
     assert not is_business_day(date(2026, 4, 6))  # Easter Monday

@@ -12,12 +12,12 @@
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,18 +53,21 @@ def send_prenotifications(today: date) -> int:
         for invoice, settlement in open_documents(mandate.creditor, mandate.debtor, today):
             if invoice.due_date < mandate.signed_on:
                 continue
-            with transaction.atomic():
-                if PreNotification.objects.select_for_update().filter(invoice=invoice).exists() or \
-                        DirectDebit.objects.filter(invoice=invoice).exists():
-                    continue
-                notice = PreNotification.objects.create(
-                    invoice=invoice, mandate=mandate, amount=settlement.outstanding, sent_on=today,
-                    debit_on=debit_date(invoice.due_date, today, mandate.creditor.sepa_prenotification_days),
-                    recipients=recipients(mandate.debtor))
-                record("mandate.prenotified", organisation=mandate.creditor, obj=notice, invoice=invoice.number,
-                       amount=str(notice.amount), debit_on=notice.debit_on.isoformat(), rum=mandate.rum)
-                _mail(notice)
-                sent += 1
+            if PreNotification.objects.filter(invoice=invoice).exists() or \
+                    DirectDebit.objects.filter(invoice=invoice).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    notice = PreNotification.objects.create(
+                        invoice=invoice, mandate=mandate, amount=settlement.outstanding, sent_on=today,
+                        debit_on=debit_date(invoice.due_date, today, mandate.creditor.sepa_prenotification_days),
+                        recipients=recipients(mandate.debtor))
+                    record("mandate.prenotified", organisation=mandate.creditor, obj=notice, invoice=invoice.number,
+                           amount=str(notice.amount), debit_on=notice.debit_on.isoformat(), rum=mandate.rum)
+                    _mail(notice)  # once committed
+            except IntegrityError:
+                continue  # announced by a pass running at the same time (one notice per document)
+            sent += 1
     return sent
 
 
@@ -154,9 +157,8 @@ def export_batch(organisation: Organisation, collection_date: date, *, today: da
             end_to_end_id=candidate.invoice.number, amount=candidate.amount, sequence_type=sequence, rum=mandate.rum,
             signed_on=mandate.signed_on, debtor_name=mandate.debtor_name, iban=mandate.iban, bic=mandate.bic,
             remittance=f"{organisation.name} {candidate.invoice.number}"))
-    created_at = timezone.localtime().replace(tzinfo=None)
-    xml = pain008.build(batch.message_id, datetime.combine(created_at.date(), created_at.time()), collection_date,
-                        creditor, debits)
+    xml = pain008.build(batch.message_id, timezone.localtime().replace(tzinfo=None), collection_date, creditor,
+                        debits)
     batch.file.save(f"{batch.message_id}.xml", ContentFile(xml), save=False)
     batch.save(update_fields=["message_id", "file"])
     for candidate, debit in zip(candidates, debits, strict=True):

@@ -46,8 +46,10 @@ def check_creditor(creditor: Organisation) -> str:
 
 
 def _iban_problem(error: SchwiftyException) -> str:
-    if isinstance(error, (exceptions.InvalidChecksumDigits, exceptions.InvalidBBANChecksum)):
+    if isinstance(error, exceptions.InvalidChecksumDigits):
         return _("its check digits are wrong (a character was mistyped?)")
+    if isinstance(error, exceptions.InvalidBBANChecksum):
+        return _("its bank account key is wrong")
     if isinstance(error, exceptions.InvalidLength):
         return _("it does not have the length of an IBAN of its country")
     if isinstance(error, exceptions.InvalidCountryCode):
@@ -57,7 +59,7 @@ def _iban_problem(error: SchwiftyException) -> str:
 
 def checked_iban(value: str) -> IBAN:
     try:
-        iban = IBAN(value)
+        iban = IBAN(value, validate_bban=True)
     except SchwiftyException as error:
         raise MandateError(_("The IBAN %(iban)s is not valid: %(why)s.") % {"iban": value,
                                                                            "why": _iban_problem(error)}) from None
