@@ -21,7 +21,14 @@ from cascade.payments import pain008
 from cascade.payments.actions import settlements
 from cascade.payments.debits import DirectDebitError, export_batch, send_prenotifications
 from cascade.payments.demo import sign_demo_mandates
-from cascade.payments.mandates import MandateError, activate_mandate, create_mandate, lapse_mandates, mandate_pdf
+from cascade.payments.mandates import (
+    MandateError,
+    activate_mandate,
+    create_mandate,
+    lapse_mandates,
+    mandate_pdf,
+    revoke_mandate,
+)
 from cascade.payments.models import DirectDebit, Mandate, MandateStatus, Payment, PreNotification
 from cascade.payments.sepa import (
     SEPA_CHARACTERS,
@@ -201,6 +208,30 @@ def test_prenotified_once_then_collected_first_then_recurrent(site, operator, de
     xml = batch.file.open("rb").read()
     assert set(_texts(xml, "//p:SeqTp")) == {"RCUR"} and pain008.validation_errors(xml) == []
     assert DirectDebit.objects.filter(mandate=mandate).count() == len(notices)
+
+
+def test_a_final_debit_ends_the_mandate_and_a_one_off_is_used_once(operator, debtor, announce):
+    recurrent = _mandate(operator, debtor, rum="RECURRENT-1")
+    announce(date(2026, 11, 2))
+    export_batch(operator, date(2026, 11, 16), today=date(2026, 11, 10))
+    revoke_mandate(recurrent, on=date(2026, 11, 20), final_debit=True)
+    recurrent.refresh_from_db()
+    assert recurrent.status == MandateStatus.ACTIVE and recurrent.next_sequence == "FNAL"
+    last = PreNotification.objects.filter(mandate=recurrent, invoice__direct_debit__isnull=True).latest("debit_on")
+    batch = export_batch(operator, last.debit_on, today=date(2026, 11, 20))
+    assert set(_texts(batch.file.open("rb").read(), "//p:SeqTp")) == {"FNAL"}
+    recurrent.refresh_from_db()
+    assert recurrent.status == MandateStatus.REVOKED and recurrent.ended_on == last.debit_on
+
+    other = (Organisation.objects.filter(operator=operator, kind=OrganisationKind.OCCUPANT,
+                                         received_invoices__isnull=False).exclude(pk=debtor.pk).distinct()
+             .order_by("name").first())
+    one_off = _mandate(operator, other, rum="PONCTUEL-1", recurrent=False)
+    announce(date(2026, 11, 20))
+    batch = export_batch(operator, date(2026, 12, 4), today=date(2026, 11, 20))
+    assert set(_texts(batch.file.open("rb").read(), "//p:SeqTp")) == {"OOFF"}
+    one_off.refresh_from_db()
+    assert one_off.status == MandateStatus.USED and one_off.next_sequence == "OOFF"
 
 
 def test_the_notice_period_is_the_organisations(operator, debtor, inbox):
