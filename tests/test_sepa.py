@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -246,6 +247,11 @@ def test_the_notice_period_is_the_organisations(operator, debtor, inbox):
     assert export_batch(operator, date(2026, 11, 23), today=date(2026, 11, 2)).count >= 1
 
 
+def test_the_notice_is_a_day_at_least(operator):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Organisation.objects.filter(pk=operator.pk).update(sepa_prenotification_days=0)
+
+
 def test_a_mandate_lapses_after_36_months_without_a_debit(operator, debtor):
     mandate = _mandate(operator, debtor, signed_on=date(2023, 1, 10))
     assert lapse_mandates(date(2026, 1, 9)) == 0
@@ -409,6 +415,13 @@ def test_a_manager_records_a_paper_mandate_and_sees_the_batches(site, operator, 
     assert "Remises de prélèvements" in page and batch.message_id in page
     xml = alice_client.get(reverse("sepa_batch_file", args=[batch.pk]))
     assert xml["Content-Type"] == "application/xml" and pain008.validation_errors(xml.content) == []
+    debited = DirectDebit.objects.filter(batch=batch).first().invoice
+    page = alice_client.get(reverse("invoice", args=[debited.pk])).content.decode()
+    assert f"Prélevé par prélèvement SEPA le 16/11/2026 (remise {batch.message_id}, mandat PAPIER-1)." in page
+    announced = PreNotification.objects.filter(invoice__direct_debit__isnull=True).first()
+    page = alice_client.get(reverse("invoice", args=[announced.invoice_id])).content.decode()
+    assert (f"Prélèvement SEPA annoncé le 02/11/2026 pour le {announced.debit_on:%d/%m/%Y} (mandat PAPIER-1)."
+            in page)
 
 
 def test_a_mandate_sent_from_its_page_becomes_active_when_signed(site, operator, debtor, alice_client, inbox,

@@ -81,6 +81,8 @@ class Organisation(models.Model):
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        constraints = [models.CheckConstraint(condition=models.Q(sepa_prenotification_days__gte=1),
+                                              name="sepa_notice_of_a_day_at_least")]
 
     def __str__(self) -> str:
         return self.name

@@ -16,4 +16,8 @@ class Migration(migrations.Migration):
             name='sepa_prenotification_days',
             field=models.PositiveSmallIntegerField(default=14, help_text='How many days before a direct debit the debtor is told of its amount and date.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='direct debit notice (days)'),
         ),
+        migrations.AddConstraint(
+            model_name='organisation',
+            constraint=models.CheckConstraint(condition=models.Q(('sepa_prenotification_days__gte', 1)), name='sepa_notice_of_a_day_at_least'),
+        ),
     ]
