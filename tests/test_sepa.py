@@ -310,7 +310,7 @@ def test_the_mandate_pdf_holds_the_mandatory_text(operator, debtor, tmp_path):
                                    check=True).stdout.split())
     for expected in ("Mandat de prélèvement SEPA", "RUM-PDF-1", "FR60ZZZ406524", "FR76 2004 1445 0990 0434 9082 629",
                      "vous autorisez Collectif Tremplin à envoyer des instructions à votre banque",
-                     "Paiement récurrent / répétitif"):
+                     "Paiement récurrent / répétitif", "Signé sur papier le 02/01/2025"):
         assert expected in text
 
 

@@ -110,7 +110,7 @@ def create_mandate(creditor: Organisation, debtor: Organisation, *, iban: str, b
     """A mandate of `debtor` to `creditor`: active at once when signed on paper (`signed_on`),
     waiting for signature otherwise (send_for_signature)."""
     check_creditor(creditor)
-    if debtor.operator_id != creditor.pk and debtor.pk != creditor.pk:
+    if debtor.operator_id != creditor.pk:
         raise MandateError(_("A mandate is given by one of the organisation's occupants."))
     rum = rum.strip() or next_rum(creditor, debtor)
     check_rum(rum)
@@ -211,18 +211,16 @@ def _para(text: str, bold: bool = False) -> dict:
     return {"type": "paragraph", "runs": [{"text": text, "bold": bold}]}
 
 
-def mandate_blocks(mandate: Mandate, signer_name: str = "", signer_quality: str = "") -> list[dict]:
+def mandate_blocks(mandate: Mandate, signer_name: str = "", signer_quality: str = "",
+                   mention: str = "Signé électroniquement") -> list[dict]:
     creditor = mandate.creditor
     payment = "Paiement récurrent / répétitif" if mandate.recurrent else "Paiement ponctuel"
-    rows = [
-        ["Référence unique du mandat (RUM)", mandate.rum],
-        ["Type de paiement", payment],
-    ]
     return [
         {"type": "title", "text": "Mandat de prélèvement SEPA"},
         _para(AUTHORISATION.format(creditor=creditor.name)),
         _para(RIGHTS.format(days=creditor.sepa_prenotification_days)),
-        {"type": "table", "columns": ["Mandat", ""], "rows": rows},
+        {"type": "table", "columns": ["Mandat", ""], "rows": [
+            ["Référence unique du mandat (RUM)", mandate.rum], ["Type de paiement", payment]]},
         {"type": "heading", "runs": [{"text": "Créancier"}]},
         {"type": "table", "columns": ["Créancier", ""], "rows": [
             ["Nom", creditor.name], ["Identifiant créancier SEPA (ICS)", creditor.sepa_creditor_id],
@@ -232,16 +230,26 @@ def mandate_blocks(mandate: Mandate, signer_name: str = "", signer_quality: str 
             ["Titulaire du compte", mandate.debtor_name], ["Adresse", " ".join(mandate.debtor_address.split())],
             ["IBAN", " ".join(mandate.iban[i:i + 4] for i in range(0, len(mandate.iban), 4))],
             ["BIC", mandate.bic or "—"]]},
-        {"type": "signatures", "mention": "Signé électroniquement", "signers": [
+        {"type": "signatures", "mention": mention, "signers": [
             {"party": "Le débiteur", "organisation": mandate.debtor.name, "name": signer_name,
              "quality": signer_quality}]},
     ]
 
 
-def mandate_pdf(mandate: Mandate, signer_name: str = "", signer_quality: str = "") -> bytes:
-    return render_contract_pdf(mandate_blocks(mandate, signer_name, signer_quality), title="Mandat de prélèvement SEPA",
-                               reference=mandate.rum, organisation=mandate.creditor.name,
-                               date=timezone.localdate(mandate.created_at))
+def mandate_pdf(mandate: Mandate, signer_name: str = "", signer_quality: str = "", *,
+                for_signature: bool = False) -> bytes:
+    """The mandate document: as sent for signature, or (to read it) as it stands: a draft, or a copy
+    of a mandate signed on paper."""
+    banner, mention = None, "Signé électroniquement"
+    if not for_signature and mandate.signed_on and not mandate.signature_request_id:
+        banner = "Mandat signé hors Cascade (sur papier) — exemplaire établi pour mémoire"
+        mention = f"Signé sur papier le {format_date_fr(mandate.signed_on)} (original conservé par le créancier)"
+    elif not for_signature and mandate.status == MandateStatus.PENDING:
+        banner, mention = "PROJET — document non signé", "À signer"
+    return render_contract_pdf(mandate_blocks(mandate, signer_name, signer_quality, mention),
+                               title="Mandat de prélèvement SEPA", reference=mandate.rum,
+                               organisation=mandate.creditor.name, date=timezone.localdate(mandate.created_at),
+                               banner=banner)
 
 
 @transaction.atomic
@@ -252,7 +260,7 @@ def send_for_signature(mandate: Mandate, signer: signing.SignerSpec, *, acting_u
     if mandate.status != MandateStatus.PENDING or (mandate.signature_request_id and \
             mandate.signature_request.state == RequestState.TO_SIGN):
         raise MandateError(_("Only a mandate waiting for its signature can be sent for signature."))
-    pdf = mandate_pdf(mandate, signer.name, signer.quality)
+    pdf = mandate_pdf(mandate, signer.name, signer.quality, for_signature=True)
     try:
         request = signing.create_request(
             mandate.creditor, title=f"Mandat de prélèvement SEPA {mandate.rum} — {mandate.debtor.name}"[:200],
