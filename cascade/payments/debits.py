@@ -50,6 +50,9 @@ def send_prenotifications(today: date) -> int:
     sent = 0
     mandates = Mandate.objects.filter(status=MandateStatus.ACTIVE).select_related("creditor", "debtor")
     for mandate in mandates.order_by("pk"):
+        to = recipients(mandate.debtor)
+        if not to:
+            continue  # never debited without being told: the debtor needs an e-mail address first
         for invoice, settlement in open_documents(mandate.creditor, mandate.debtor, today):
             if invoice.due_date < mandate.signed_on:
                 continue
@@ -61,7 +64,7 @@ def send_prenotifications(today: date) -> int:
                     notice = PreNotification.objects.create(
                         invoice=invoice, mandate=mandate, amount=settlement.outstanding, sent_on=today,
                         debit_on=debit_date(invoice.due_date, today, mandate.creditor.sepa_prenotification_days),
-                        recipients=recipients(mandate.debtor))
+                        recipients=to)
                     record("mandate.prenotified", organisation=mandate.creditor, obj=notice, invoice=invoice.number,
                            amount=str(notice.amount), debit_on=notice.debit_on.isoformat(), rum=mandate.rum)
                     _mail(notice)  # once committed
@@ -72,8 +75,6 @@ def send_prenotifications(today: date) -> int:
 
 
 def _mail(notice: PreNotification) -> None:
-    if not notice.recipients:
-        return
     mandate = notice.mandate
     context = {"notice": notice, "mandate": mandate, "creditor": mandate.creditor.name,
                "ics": mandate.creditor.sepa_creditor_id, "number": notice.invoice.number,
