@@ -26,6 +26,9 @@ from cascade.billing.models import Invoice
 from cascade.contracts import actions as contracts
 from cascade.contracts.demo import _vacant_spaces
 from cascade.contracts.models import Contract, DocumentTemplate
+from cascade.payments.debits import export_batch, send_prenotifications
+from cascade.payments.mandates import create_mandate
+from cascade.payments.models import DirectDebitBatch, Mandate
 from cascade.places.models import Place, Resource
 from cascade.signing.actions import SignerSpec
 from cascade.signing.models import Party, SignatureRequest
@@ -136,6 +139,19 @@ class Demo:
             return contracts.send_for_signature(self.draft, signers)
 
     @cached_property
+    def mandate(self) -> Mandate:
+        """A mandate of the occupant waiting for its signature on paper."""
+        return create_mandate(self.operator, self.occupant, iban="FR7620041445099004349082629")
+
+    @cached_property
+    def batch(self) -> DirectDebitBatch:
+        """A direct debit batch of a mandate signed on paper."""
+        create_mandate(self.operator, self.occupant, iban="FR7620041445099004349082629", signed_on=date(2025, 1, 2))
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            send_prenotifications(date(2026, 11, 2))
+        return export_batch(self.operator, date(2026, 11, 16), today=date(2026, 11, 10))
+
+    @cached_property
     def signed_request(self) -> SignatureRequest:
         return signed_request(self.operator, self.site["alice"])
 
@@ -180,6 +196,14 @@ CASES: dict[str, Case] = {
                            manage_only=True),
     "invoice_payment": Case(lambda d: reverse("invoice_payment", args=[d.invoice.pk]), "post", alice_status=302,
                             manage_only=True),
+    "occupant_mandates": Case(lambda d: reverse("occupant_mandates", args=[d.occupant.pk])),
+    "mandate_activate": Case(lambda d: reverse("mandate_activate", args=[d.mandate.pk]), "post", alice_status=302,
+                             manage_only=True),
+    "mandate_revoke": Case(lambda d: reverse("mandate_revoke", args=[d.mandate.pk]), "post", alice_status=302,
+                           manage_only=True),
+    "mandate_pdf": Case(lambda d: reverse("mandate_pdf", args=[d.mandate.pk])),
+    "sepa_batches": Case(lambda d: reverse("sepa_batches", args=[d.operator.pk])),
+    "sepa_batch_file": Case(lambda d: reverse("sepa_batch_file", args=[d.batch.pk])),
     "invoices_export": Case(lambda d: reverse("invoices_export", args=[d.operator.pk]) + "?month=2026-03"),
     "billing_preview": Case(lambda d: reverse("billing_preview", args=[d.operator.pk]), manage_only=True),
     "place": Case(lambda d: reverse("place", args=[d.place.pk])),

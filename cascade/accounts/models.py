@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +52,9 @@ class Organisation(models.Model):
     )
     iban = models.CharField("IBAN", max_length=34, blank=True)
     sepa_creditor_id = models.CharField(_("SEPA creditor identifier"), max_length=35, blank=True)
+    sepa_prenotification_days = models.PositiveSmallIntegerField(
+        _("direct debit notice (days)"), default=14, validators=[MinValueValidator(1)],
+        help_text=_("How many days before a direct debit the debtor is told of its amount and date."))
     address = models.TextField(_("address"), blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     billing_emails = models.CharField(
@@ -77,6 +81,8 @@ class Organisation(models.Model):
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        constraints = [models.CheckConstraint(condition=models.Q(sepa_prenotification_days__gte=1),
+                                              name="sepa_notice_of_a_day_at_least")]
 
     def __str__(self) -> str:
         return self.name

@@ -56,3 +56,131 @@ class Allocation(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="allocation_is_positive")]
+
+
+# ---------------------------------------------------------------- SEPA direct debit
+
+
+class MandateStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for signature")
+    ACTIVE = "active", _("active")
+    REVOKED = "revoked", _("revoked")
+    LAPSED = "lapsed", _("lapsed")
+    USED = "used", _("used (one-off)")
+    NOT_SIGNED = "not_signed", _("not signed")
+
+
+class SequenceType(models.TextChoices):
+    FIRST = "FRST", _("first debit")
+    RECURRENT = "RCUR", _("recurrent debit")
+    FINAL = "FNAL", _("final debit")
+    ONE_OFF = "OOFF", _("one-off debit")
+
+
+class Mandate(models.Model):
+    """A SEPA direct debit mandate (DESIGN.md §2): the debtor allows the creditor to debit its account.
+
+    The sequence of the next debit follows from the mandate's history: OOFF for a one-off mandate,
+    FRST until a debit was collected, then RCUR, FNAL when the mandate is to end after the next one."""
+
+    TENANT_PATHS = ("creditor", "debtor")
+
+    creditor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="mandates_received")
+    debtor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="mandates_given")
+    rum = models.CharField(_("mandate reference (RUM)"), max_length=35)
+    debtor_name = models.CharField(_("account holder"), max_length=140)
+    debtor_address = models.TextField(_("account holder's address"), blank=True)
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    recurrent = models.BooleanField(_("recurrent"), default=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=MandateStatus.choices,
+                              default=MandateStatus.PENDING)
+    final_requested = models.BooleanField(default=False)  # the next debit is the last (FNAL)
+    last_debit_on = models.DateField(_("last debit on"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    signature_request = models.ForeignKey("signing.SignatureRequest", null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["creditor", "rum"]
+        constraints = [
+            models.UniqueConstraint(fields=["creditor", "rum"], name="one_rum_per_creditor"),
+            models.CheckConstraint(condition=~models.Q(status="active") | models.Q(signed_on__isnull=False),
+                                   name="active_mandate_is_signed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rum} — {self.debtor_name}"
+
+    @property
+    def next_sequence(self) -> str:
+        if not self.recurrent:
+            return SequenceType.ONE_OFF
+        if self.last_debit_on is None:
+            return SequenceType.FIRST
+        return SequenceType.FINAL if self.final_requested else SequenceType.RECURRENT
+
+
+class PreNotification(models.Model):
+    """The e-mail telling the debtor what will be debited, when, under which mandate: sent once per document."""
+
+    TENANT_PATHS = ("mandate__creditor", "mandate__debtor")
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="sepa_prenotification")
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="prenotifications")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    debit_on = models.DateField(_("debit on"))
+    sent_on = models.DateField(_("sent on"))
+    recipients = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["debit_on", "pk"]
+
+
+def _batch_path(instance: "DirectDebitBatch", filename: str) -> str:
+    return f"sepa/{instance.organisation_id}/{filename}"
+
+
+class DirectDebitBatch(models.Model):
+    """A pain.008 file handed to the bank: the debits of one collection date."""
+
+    TENANT_PATHS = ("organisation",)
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="direct_debit_batches")
+    message_id = models.CharField(_("message identifier"), max_length=35, unique=True)
+    collection_date = models.DateField(_("collection date"))
+    control_sum = models.DecimalField(_("control sum"), max_digits=16, decimal_places=2)
+    count = models.PositiveIntegerField(_("number of debits"))
+    file = models.FileField(upload_to=_batch_path, max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-collection_date", "-pk"]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class DirectDebit(models.Model):
+    """One debit of a batch; a document is never in two batches."""
+
+    TENANT_PATHS = ("batch__organisation", "mandate__debtor")
+
+    batch = models.ForeignKey(DirectDebitBatch, on_delete=models.PROTECT, related_name="debits")
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="direct_debit")
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="debits")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    end_to_end_id = models.CharField(max_length=35)
+    sequence_type = models.CharField(max_length=4, choices=SequenceType.choices)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="direct_debit")
+
+    class Meta:
+        ordering = ["batch", "pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="direct_debit_is_positive")]

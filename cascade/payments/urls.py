@@ -4,4 +4,10 @@ from . import views
 
 urlpatterns = [
     path("invoices/<int:invoice_id>/payment/", views.invoice_payment, name="invoice_payment"),
+    path("occupants/<int:org_id>/mandates/", views.occupant_mandates, name="occupant_mandates"),
+    path("mandates/<int:mandate_id>/activate/", views.mandate_activate, name="mandate_activate"),
+    path("mandates/<int:mandate_id>/revoke/", views.mandate_revoke, name="mandate_revoke"),
+    path("mandates/<int:mandate_id>/pdf/", views.mandate_pdf, name="mandate_pdf"),
+    path("o/<int:org_id>/sepa/", views.sepa_batches, name="sepa_batches"),
+    path("sepa/<int:batch_id>/xml/", views.sepa_batch_file, name="sepa_batch_file"),
 ]

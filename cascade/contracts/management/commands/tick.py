@@ -10,12 +10,15 @@ from cascade.billing.actions import bill_until
 from cascade.billing.sending import send_due
 from cascade.contracts.alerts import send_end_notices
 from cascade.dates import DateInputError, parse_day
+from cascade.payments.debits import send_prenotifications
+from cascade.payments.mandates import lapse_mandates
 from cascade.signing.actions import remind_and_expire
 
 
 class Command(BaseCommand):
     help = ("The periodic pass, safe to run as often as wanted (cron): issue the invoices due, e-mail those "
-            "not sent yet, signature reminders and expiries, alerts before conventions end.")
+            "not sent yet, signature reminders and expiries, alerts before conventions end, direct debit "
+            "pre-notifications, mandates lapsed after 36 months without a debit.")
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="the day to act as (YYYY-MM-DD); default: today, Europe/Paris")
@@ -34,7 +37,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"{timezone.localtime():%d/%m/%Y %H:%M} — {done['issued']} document(s) issued, "
                                   f"{done['sent']} e-mailed ({done['send_failed']} failed), {done['reminded']} "
                                   f"signature reminder(s), {done['expired']} expired request(s), "
-                                  f"{done['end_notices']} end-of-convention alert(s).")
+                                  f"{done['end_notices']} end-of-convention alert(s), "
+                                  f"{done['prenotifications']} direct debit pre-notification(s), "
+                                  f"{done['mandates_lapsed']} mandate(s) lapsed.")
             if not options["every"]:
                 return
             close_old_connections()
@@ -54,4 +59,6 @@ class Command(BaseCommand):
             self.stderr.write(f"Not billed: {refusal}")
         done = {"issued": len(run.issued), **send_due(now), **remind_and_expire(now)}
         done["end_notices"] = send_end_notices(today)
+        done["mandates_lapsed"] = lapse_mandates(today)
+        done["prenotifications"] = send_prenotifications(today)
         return done

@@ -9,6 +9,7 @@ from cascade.billing.actions import bill_until
 from cascade.billing.models import InvoiceSend, SendStatus
 from cascade.contracts.demo import sign_demo_conventions
 from cascade.imports.services import import_workbook
+from cascade.payments.demo import sign_demo_mandates
 
 DEMO_WORKBOOK = Path(__file__).resolve().parents[3] / "demo" / "operator-workbook.xlsx"
 DEMO_EMAIL = "demo@cascade.example.org"
@@ -37,6 +38,11 @@ class Command(BaseCommand):
         today = timezone.localdate()
         run = bill_until(today)
         self.stdout.write(f"Billed up to {today}: {len(run.issued)} invoice(s) issued.")
+        if loaded:
+            collection = sign_demo_mandates(report.operator, user, today)
+            if collection:
+                self.stdout.write(f"Demo SEPA mandates: 2; debits announced, collect them with `cascade export_sepa "
+                                  f"--collection-date {collection} --out batch.xml`.")
         if loaded:
             # The demo's occupants are invented: its invoices are history, not e-mails to send.
             InvoiceSend.objects.filter(status=SendStatus.PENDING).update(
