@@ -26,6 +26,9 @@ from cascade.billing.models import Invoice
 from cascade.contracts import actions as contracts
 from cascade.contracts.demo import _vacant_spaces
 from cascade.contracts.models import Contract, DocumentTemplate
+from cascade.payments.demo import Movement, camt053
+from cascade.payments.models import StatementLine
+from cascade.payments.statements import import_statement
 from cascade.places.models import Place, Resource
 from cascade.signing.actions import SignerSpec
 from cascade.signing.models import Party, SignatureRequest
@@ -148,6 +151,13 @@ class Demo:
         return self.subscription.template
 
     @cached_property
+    def statement_line(self) -> StatementLine:
+        """A credit of a statement of the operator's account that no rule matched."""
+        data = camt053(self.operator.iban, "ISOLATION-1", 1, date(2026, 11, 1), date(2026, 11, 30), Decimal("0.00"),
+                       [Movement(date(2026, 11, 20), Decimal("12.34"), "Inconnu", "", "DON")])
+        return import_statement(data, self.operator).lines[0]
+
+    @cached_property
     def review_token(self) -> str:
         """An upload of the workbook by alice, waiting for her review."""
         with WORKBOOK.open("rb") as f:
@@ -180,6 +190,14 @@ CASES: dict[str, Case] = {
                            manage_only=True),
     "invoice_payment": Case(lambda d: reverse("invoice_payment", args=[d.invoice.pk]), "post", alice_status=302,
                             manage_only=True),
+    "statements": Case(lambda d: reverse("statements", args=[d.operator.pk])),
+    "statement_upload": Case(lambda d: reverse("statement_upload", args=[d.operator.pk]), "post", alice_status=302,
+                             manage_only=True),
+    "statement": Case(lambda d: reverse("statement", args=[d.statement_line.statement_id])),
+    "statement_line_confirm": Case(lambda d: reverse("statement_line_confirm", args=[d.statement_line.pk]), "post",
+                                   alice_status=302, manage_only=True),
+    "statement_line_dismiss": Case(lambda d: reverse("statement_line_dismiss", args=[d.statement_line.pk]), "post",
+                                   alice_status=302, manage_only=True),
     "invoices_export": Case(lambda d: reverse("invoices_export", args=[d.operator.pk]) + "?month=2026-03"),
     "billing_preview": Case(lambda d: reverse("billing_preview", args=[d.operator.pk]), manage_only=True),
     "place": Case(lambda d: reverse("place", args=[d.place.pk])),

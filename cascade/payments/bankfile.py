@@ -28,7 +28,8 @@ class StatementFileError(Exception):
 
     def translated(self, gettext) -> str:
         message = gettext(self.problem) % self.params
-        return f"{self.where}: {message}" if self.where else message
+        return gettext(_("%(where)s: %(problem)s")) % {"where": self.where, "problem": message} if self.where \
+            else message
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Transaction:
     # A direct debit returned or rejected by the payer's bank (CAMT RtrInf, family IDDT/UPDD on a debit).
     is_return: bool = False
     return_reason: str = ""
-    # Where it is in the file, for messages ("entry 3, transaction 2", "STMTTRN 4, line 41").
+    # Where it is in the file, for messages ("Ntry 3/TxDtls 2", "STMTTRN 4 (l. 41)").
     position: str = ""
 
     @property

@@ -48,8 +48,8 @@ def parse(data: bytes) -> BankFile:
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
     except etree.XMLSyntaxError as error:
         line, column = error.position if error.position else (0, 0)
-        raise StatementFileError(f"line {line}, column {column}", _("malformed or truncated XML (%(detail)s)"),
-                                 detail=error.msg) from None
+        raise StatementFileError(f"l. {line}, col. {column}", _("malformed or truncated XML (%(detail)s)"),
+                                 detail=re.sub(r", line \d+, column \d+$", "", error.msg)) from None
     match = _NAMESPACE.fullmatch(etree.QName(root).namespace or "")
     if match is None or etree.QName(root).localname != "Document":
         raise StatementFileError("", _("not a camt.053 document (root %(root)s)"), root=root.tag)
@@ -87,7 +87,7 @@ def parse(data: bytes) -> BankFile:
 
 
 def _entry(r: _Reader, entry, n: int) -> list[Transaction]:
-    where = f"entry {n}"
+    where = f"Ntry {n}"
     status = r.text(entry, "Sts", "Sts/Cd")
     if status != "BOOK":
         return []
@@ -107,7 +107,7 @@ def _entry(r: _Reader, entry, n: int) -> list[Transaction]:
                             is_return=direction == "DBIT" and _is_return(entry_code, False))]
     found = []
     for i, tx in enumerate(details, start=1):
-        tx_where = f"{where}, transaction {i}"
+        tx_where = f"{where}/TxDtls {i}"
         tx_amount = (_amount(r, tx, "Amt", tx_where) if r.find(tx, "Amt") is not None
                      else _amount(r, tx, "AmtDtls/TxAmt/Amt", tx_where) if r.find(tx, "AmtDtls/TxAmt/Amt") is not None
                      else amount if len(details) == 1 else None)
@@ -130,7 +130,7 @@ def _entry(r: _Reader, entry, n: int) -> list[Transaction]:
         found.append(Transaction(
             key=tx_ref or (f"{entry_ref}/{i}" if entry_ref else f"{booked_on:%Y%m%d}/{end_to_end}/{tx_amount}/{n}/{i}"),
             booked_on=booked_on, amount=tx_amount if tx_direction == "CRDT" else -tx_amount,
-            counterparty_name=name, counterparty_iban=checked_iban(iban, f"{tx_where}, {side}Acct") if iban else "",
+            counterparty_name=name, counterparty_iban=checked_iban(iban, f"{tx_where}/{side}Acct") if iban else "",
             remittance=remittance, end_to_end_id="" if end_to_end == "NOTPROVIDED" else end_to_end,
             bank_reference=tx_ref or entry_ref, bank_code=code, position=tx_where,
             is_return=tx_direction == "DBIT" and _is_return(code, returned),

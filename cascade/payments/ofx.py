@@ -55,7 +55,7 @@ def _tree(text: str) -> _Node:
         line = text.count("\n", 0, token.start()) + 1
         if closing:
             if not stack or stack[-1].name != name:
-                raise StatementFileError(f"line {line}", _("</%(name)s> closes nothing that is open (open: %(open)s)"),
+                raise StatementFileError(f"l. {line}", _("</%(name)s> closes nothing that is open (open: %(open)s)"),
                                          name=name, open=stack[-1].name if stack else "none")
             stack.pop()
             continue
@@ -65,12 +65,12 @@ def _tree(text: str) -> _Node:
         elif root is None:
             root = node
         else:
-            raise StatementFileError(f"line {line}", _("<%(name)s> after the end of <OFX>"), name=name)
+            raise StatementFileError(f"l. {line}", _("<%(name)s> after the end of <OFX>"), name=name)
         closed_next = i + 1 < len(tokens) and tokens[i + 1][1] and tokens[i + 1][2].upper() == name
         if not value or closed_next:
             stack.append(node)
     if stack:
-        raise StatementFileError(f"line {text.count(chr(10)) + 1}",
+        raise StatementFileError(f"l. {text.count(chr(10)) + 1}",
                                  _("the file ends inside <%(name)s>: truncated"), name=stack[-1].name)
     return root
 
@@ -83,11 +83,11 @@ def parse(data: bytes) -> BankFile:
         raise StatementFileError("", _("no bank statement (OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS)"))
     currency = rs.text_of("CURDEF")
     if currency and currency != "EUR":
-        raise StatementFileError(f"line {rs.find('CURDEF').line}", _("an account in %(currency)s: only EUR is "
+        raise StatementFileError(f"l. {rs.find('CURDEF').line}", _("an account in %(currency)s: only EUR is "
                                                                      "handled"), currency=currency)
     account = rs.find("BANKACCTFROM")
     if account is None:
-        raise StatementFileError(f"line {rs.line}", _("the statement names no account (BANKACCTFROM)"))
+        raise StatementFileError(f"l. {rs.line}", _("the statement names no account (BANKACCTFROM)"))
     iban = _account_iban(account)
     transactions_list = rs.find("BANKTRANLIST")
     items = transactions_list.findall("STMTTRN") if transactions_list else []
@@ -103,7 +103,7 @@ def parse(data: bytes) -> BankFile:
 
 
 def _account_iban(account: _Node) -> str:
-    where = f"line {account.line}, BANKACCTFROM"
+    where = f"BANKACCTFROM (l. {account.line})"
     number = account.text_of("ACCTID").replace(" ", "").upper()
     if _IBAN_LIKE.fullmatch(number):
         return checked_iban(number, where)
@@ -114,7 +114,11 @@ def _account_iban(account: _Node) -> str:
         raise StatementFileError(where, _("the account is neither an IBAN nor a French RIB (bank, branch, account, "
                                           "key)"))
     bban = f"{bank}{branch}{number}{key}"
-    return checked_iban(f"FR{98 - int(_digits(bban + 'FR00')) % 97:02d}{bban}", where)
+    try:
+        return checked_iban(f"FR{98 - int(_digits(bban + 'FR00')) % 97:02d}{bban}", where)
+    except StatementFileError:
+        raise StatementFileError(where, _("the RIB %(rib)s has a bad key"), rib=f"{bank} {branch} {number} {key}") \
+            from None
 
 
 def _digits(text: str) -> str:
@@ -123,7 +127,7 @@ def _digits(text: str) -> str:
 
 
 def _transaction(node: _Node, n: int) -> Transaction:
-    where = f"STMTTRN {n}, line {node.line}"
+    where = f"STMTTRN {n} (l. {node.line})"
     fitid = node.text_of("FITID")
     if not fitid:
         raise StatementFileError(where, _("a transaction without FITID"))
@@ -143,7 +147,7 @@ def _amount(node: _Node) -> Decimal:
     except InvalidOperation:
         value = None
     if value is None or value != value.quantize(Decimal("0.01")):
-        raise StatementFileError(f"line {node.line}", _("%(amount)r is not an amount in euros and cents"),
+        raise StatementFileError(f"l. {node.line}", _("%(amount)r is not an amount in euros and cents"),
                                  amount=node.text)
     return value
 
@@ -154,4 +158,4 @@ def _day(value: str, node: _Node, *, optional: bool = False) -> date | None:
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
     except ValueError:
-        raise StatementFileError(f"line {node.line}", _("%(value)r is not a date"), value=value) from None
+        raise StatementFileError(f"l. {node.line}", _("%(value)r is not a date"), value=value) from None
