@@ -164,7 +164,7 @@ class _Matcher:
             if only is not None:
                 self._pay(line, payers[0], [Invoice.objects.get(pk=only.key)], rule)
                 return
-        line.status = LineStatus.PROPOSED if proposals(line) else LineStatus.UNMATCHED
+        line.status = LineStatus.PROPOSED if self.has_candidates(line, payers) else LineStatus.UNMATCHED
 
     def _pay(self, line: StatementLine, payer: Organisation, invoices: list[Invoice], rule: str) -> None:
         line.payment = record_payment(
@@ -192,6 +192,12 @@ class _Matcher:
             payments = payments.exclude(statement_lines__amount__gt=0)
         return payments.order_by("-received_on", "-pk").first()
 
+    def has_candidates(self, line: StatementLine, payers: list[Organisation]) -> bool:
+        """Whether the operator has something to choose from: the payer is known, or a document asks this
+        very amount."""
+        return bool(payers) or any(d.outstanding == line.amount for d in open_documents_of(
+            self.organisation, None, line.booked_on))
+
     def payers_of(self, line: StatementLine) -> tuple[list[Organisation], str]:
         """The payers the line names: by the IBAN it came from, else by name."""
         by_iban = self.by_iban.get(line.counterparty_iban, []) if line.counterparty_iban else []
@@ -216,23 +222,23 @@ def open_documents_of(organisation: Organisation, payer_ids: list[int] | None, o
             for d in documents if found[d.pk].outstanding > 0]
 
 
-def proposals(line: StatementLine, documents: list[matching.OpenDocument] | None = None) -> list[Invoice]:
-    """The documents most likely paid by a line no rule matched, best first."""
-    organisation = line.organisation
-    matcher_payers = []
-    if line.counterparty_iban:
-        matcher_payers += Organisation.objects.filter(operator=organisation, iban=line.counterparty_iban)
-    key = matching.name_key(line.counterparty_name)
-    if key:
-        matcher_payers += [o for o in Organisation.objects.filter(operator=organisation)
-                           if matching.name_key(o.name) == key]
-    quoted = Invoice.objects.filter(organisation=organisation, number__in=matching.invoice_numbers(line.remittance))
-    known = {p.pk for p in matcher_payers} | {i.customer_id for i in quoted}
-    if documents is None:
-        documents = open_documents_of(organisation, None, line.booked_on)
-    best = matching.candidates(line.amount, documents, known, line.booked_on)
-    invoices = Invoice.objects.select_related("customer").in_bulk([d.key for d in best])
-    return [invoices[d.key] for d in best]
+def proposals(lines: list[StatementLine], on: date) -> dict[int, list[Invoice]]:
+    """For each line no rule matched, the documents it most likely pays, best first (open on `on`)."""
+    if not lines:
+        return {}
+    organisation = lines[0].organisation
+    payers = list(Organisation.objects.filter(operator=organisation))
+    customer_of = dict(Invoice.objects.filter(organisation=organisation).values_list("number", "customer_id"))
+    documents = open_documents_of(organisation, None, on)
+    best = {}
+    for line in lines:
+        key = matching.name_key(line.counterparty_name)
+        known = {p.pk for p in payers if (line.counterparty_iban and p.iban.replace(" ", "").upper() ==
+                                          line.counterparty_iban) or (key and matching.name_key(p.name) == key)}
+        known |= {customer_of[n] for n in matching.invoice_numbers(line.remittance) if n in customer_of}
+        best[line.pk] = matching.candidates(line.amount, documents, known, line.booked_on)
+    invoices = Invoice.objects.select_related("customer").in_bulk([d.key for found in best.values() for d in found])
+    return {pk: [invoices[d.key] for d in found] for pk, found in best.items()}
 
 
 def _decidable(line: StatementLine) -> StatementLine:

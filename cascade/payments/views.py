@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from cascade.places.views import _operator_or_404
 
 from .actions import PaymentError, credit_of, record_payment
 from .models import BankStatement, LineStatus, StatementLine
-from .statements import StatementImportError, confirm_line, dismiss_line, import_statement, open_documents_of, proposals
+from .statements import StatementImportError, confirm_line, dismiss_line, import_statement, proposals
 
 PENDING = (LineStatus.PROPOSED, LineStatus.UNMATCHED)
 
@@ -110,13 +111,15 @@ def statement_detail(request, statement_id: int):
         "payment__allocations__invoice"))
     can_manage = role_in(request.user, statement.organisation_id) in BILLING_ROLES
     pending = [line for line in lines if line.status in PENDING and line.amount > 0]
-    if pending:
-        documents = open_documents_of(statement.organisation, None, timezone.localdate())
-        for line in pending:
-            line.candidates = proposals(line, documents)
     payers = sorted(Organisation.objects.filter(operator=statement.organisation), key=lambda o: normalise(o.name))
+    found = proposals(pending, timezone.localdate())
+    for line in pending:
+        line.candidates = found[line.pk]
+    # The same list of payers under each line to confirm: rendered once.
+    payer_options = format_html_join("", '<option value="{}">{}</option>', ((p.pk, p.name) for p in payers))
     return render(request, "payments/statement_detail.html", {
-        "statement": statement, "lines": lines, "pending": pending, "can_manage": can_manage, "payers": payers})
+        "statement": statement, "lines": lines, "pending": pending, "can_manage": can_manage,
+        "payer_options": payer_options})
 
 
 @login_required
