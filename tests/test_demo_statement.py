@@ -31,6 +31,8 @@ def _import(path: Path, slug: str) -> dict:
 def test_the_demo_november_statement_imports_and_matches(operator):
     debit = record_demo_direct_debit(operator)
     october = debit.allocations.get().invoice
+    assert (debit.reference, debit.payer.name, debit.amount, debit.means, debit.source) == (
+        "F2026-000939", "Alix Haddad", Decimal("1015.20"), "direct_debit", "sepa")
     assert settlements([october], date(2026, 11, 3))[october.pk].state == "paid"
 
     summary = _import(DEMO / "releve-2026-11.camt053.xml", operator.slug)

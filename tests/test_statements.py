@@ -15,11 +15,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 from test_billing_run import Site
 
 from cascade.accounts.models import AuditEvent, Membership, Organisation, Role
 from cascade.billing.actions import bill_until
-from cascade.payments import camt053, matching, ofx
+from cascade.billing.numbering import format_number
+from cascade.payments import camt053, demo, matching, ofx
 from cascade.payments.actions import PaymentError, credit_of, record_payment, reverse_payment, settlements
 from cascade.payments.bankfile import StatementFileError, read_statement
 from cascade.payments.models import BankStatement, LineStatus, Payment, StatementLine
@@ -145,6 +148,35 @@ def test_invoice_numbers_and_names_as_people_write_them():
     assert matching.name_key("SARL L'ATELIER  CERAMIQUE") == matching.name_key("L'Atelier Céramique")
     assert matching.name_key("MORGAN TRAORE") == matching.name_key("Traoré Morgan")
     assert matching.name_key("Forge Fabre & Fils") != matching.name_key("Forge Fabre")
+
+
+_NAMES = st.text(alphabet="abcdeéèçàÉ ABCZ'-", max_size=40)
+_MOVEMENTS = st.lists(st.tuples(st.integers(-10**8, 10**8).filter(bool), st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+                                _NAMES), min_size=1, max_size=15)
+
+
+@given(_MOVEMENTS)
+def test_a_statement_written_then_read_gives_back_its_movements_in_both_formats(movements):
+    moves = [demo.Movement(day, D(cents) / 100, name, remittance=f"ref {n}") for n, (cents, day, name) in
+             enumerate(movements)]
+    camt = read_statement(demo.camt053(ESSAI_IBAN, "P-1", 1, date(2020, 1, 1), date(2030, 12, 31), D("0.00"), moves))
+    sgml = read_statement(demo.ofx("30006", "00001", "12345678901", "89", date(2020, 1, 1), date(2030, 12, 31),
+                                   moves, D("0.00")))
+    for statement, width in ((camt, None), (sgml, 32)):
+        assert statement.account_iban == ESSAI_IBAN
+        assert [(t.amount, t.booked_on, t.counterparty_name) for t in statement.transactions] == [
+            (m.amount, m.booked_on, " ".join(m.name[:width].split())) for m in moves]
+        assert len({t.key for t in statement.transactions}) == len(moves)
+    assert camt.closing_balance == sum(m.amount for m in moves)
+
+
+@given(st.sampled_from("FE"), st.integers(2000, 2099), st.integers(1, 999_999), st.sampled_from(["", " ", "-"]),
+       st.booleans())
+def test_an_invoice_number_is_found_however_it_is_separated(series, year, n, separator, lower):
+    number = format_number(series, year, n)
+    written = f"{series}{separator}{year}{separator}{n:06d}"
+    text = f"VIR SEPA {written.lower() if lower else written} MERCI"
+    assert matching.invoice_numbers(text) == [number]
 
 
 # Matching -----------------------------------------------------------------------------------------
@@ -375,6 +407,9 @@ def test_a_manager_uploads_a_statement_and_confirms_or_dismisses_what_remains(es
         ("T1106-0005", LineStatus.MATCHED, "operator"), ("T1107-0006", LineStatus.IGNORED, "operator")]
     assert sorted(AuditEvent.objects.filter(organisation=essai.operator, action__startswith="statement_line")
                   .values_list("action", flat=True)) == ["statement_line.confirmed", "statement_line.dismissed"]
+
+    page = manager.get(reverse("invoice", args=[essai.by_number["F2026-000004"].pk])).content.decode()
+    assert "retourné le 12/11/2026" in page and "En retard" in page
 
     # The same file again: nothing changes. Another account's: refused.
     upload = SimpleUploadedFile("releve-novembre.xml", _data("camt053-001-02.xml"), content_type="text/xml")

@@ -106,11 +106,13 @@ def camt053(account_iban: str, statement_id: str, sequence: int, from_date: date
         el(refs, "AcctSvcrRef", f"{m.reference or statement_id + '-' + format(n, '06d')}-1")
         el(refs, "EndToEndId", m.end_to_end_id or "NOTPROVIDED")
         if m.name or m.iban:
+            # The other party: the debtor who paid us, or whose direct debit came back; else the creditor.
+            side = "Dbtr" if m.amount > 0 or m.return_reason else "Cdtr"
             parties = el(tx, "RltdPties")
             if m.name:
-                el(el(parties, "Dbtr"), "Nm", m.name)
+                el(el(parties, side), "Nm", m.name)
             if m.iban:
-                el(el(el(parties, "DbtrAcct"), "Id"), "IBAN", m.iban)
+                el(el(el(parties, f"{side}Acct"), "Id"), "IBAN", m.iban)
         if m.remittance:
             el(el(tx, "RmtInf"), "Ustrd", m.remittance)
         if m.return_reason:
@@ -135,7 +137,7 @@ def ofx(bank_id: str, branch_id: str, account_id: str, key: str, from_date: date
         memo = " ".join(filter(None, [m.remittance, m.end_to_end_id]))
         lines += ["<STMTTRN>", f"<TRNTYPE>{kind}", f"<DTPOSTED>{m.booked_on:%Y%m%d}", f"<TRNAMT>{m.amount:.2f}",
                   f"<FITID>{m.reference or f'{to_date:%Y%m}{n:06d}'}",
-                  *([f"<NAME>{_sgml(m.name[:32])}"] if m.name else []),
+                  *([f"<NAME>{_sgml(m.name[:32].strip())}"] if m.name[:32].strip() else []),
                   *([f"<MEMO>{_sgml(memo)}"] if memo else []), "</STMTTRN>"]
     lines += ["</BANKTRANLIST>", f"<LEDGERBAL><BALAMT>{closing:.2f}<DTASOF>{to_date:%Y%m%d}</LEDGERBAL>",
               "</STMTRS></STMTTRNRS></BANKMSGSRSV1>", "</OFX>", ""]

@@ -18,6 +18,8 @@ from .bankfile import BankFile, StatementFileError, Transaction, _, checked_iban
 
 _TOKEN = re.compile(r"<(/?)([A-Za-z0-9.]+)>([^<]*)")
 _IBAN_LIKE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
+# Leaves some banks leave empty (`<NAME>` then the next tag): without a value they would look like aggregates.
+_TEXT_LEAVES = {"NAME", "MEMO", "PAYEEID", "CHECKNUM", "REFNUM", "SIC", "EXTDNAME", "SRVRTID"}
 
 
 @dataclass
@@ -67,7 +69,7 @@ def _tree(text: str) -> _Node:
         else:
             raise StatementFileError(f"l. {line}", _("<%(name)s> after the end of <OFX>"), name=name)
         closed_next = i + 1 < len(tokens) and tokens[i + 1][1] and tokens[i + 1][2].upper() == name
-        if not value or closed_next:
+        if closed_next or not (value or name in _TEXT_LEAVES):
             stack.append(node)
     if stack:
         raise StatementFileError(f"l. {text.count(chr(10)) + 1}",
