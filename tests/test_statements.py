@@ -266,6 +266,17 @@ def test_a_line_is_never_matched_twice(essai):
     assert Payment.objects.filter(organisation=essai.operator, amount=D("450.00")).count() == 1
 
 
+def test_a_transfer_quoting_an_invoice_already_collected_by_direct_debit_is_left_to_the_operator(essai):
+    data = demo.camt053(ESSAI_IBAN, "ESSAI-X", 1, date(2026, 11, 1), date(2026, 11, 30), D("0.00"), [
+        demo.Movement(date(2026, 11, 8), D("95.00"), "Entrepôt Solidaire", "FR7611306000500123456789064",
+                      "Facture F2026-000005", end_to_end_id="VIR-2026-11-08")])
+
+    line = import_statement(data, essai.operator).lines[0]
+
+    assert (line.status, line.payment) == (LineStatus.PROPOSED, None)
+    assert Payment.objects.filter(organisation=essai.operator).count() == 2
+
+
 def test_a_returned_payment_cannot_be_returned_twice(essai):
     payment = Payment.objects.get(organisation=essai.operator, reference="F2026-000004")
     reverse_payment(payment, on=date(2026, 11, 12), reason="AM04")

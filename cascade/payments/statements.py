@@ -143,7 +143,9 @@ class _Matcher:
         return line
 
     def _credit(self, line: StatementLine, tx: Transaction) -> None:
-        collected = self._direct_debit(tx, abs(tx.amount), matched=False) if tx.end_to_end_id else None
+        # Only the EndToEndId the batch gave names a collection: a transfer quoting the number of an invoice
+        # already collected is a second payment, for the operator to see.
+        collected = self._direct_debit(tx, tx.amount, matched=False) if tx.end_to_end_id else None
         if collected is not None:
             # The collection of a direct debit recorded when the batch was sent: nothing new to record.
             line.status, line.rule, line.payment = LineStatus.MATCHED, "direct_debit", collected
@@ -184,8 +186,10 @@ class _Matcher:
 
     def _direct_debit(self, tx: Transaction, amount: Decimal, *, matched: bool) -> Payment | None:
         """The direct debit recorded at export (reference = its EndToEndId) that this movement collects
-        (matched=False: not yet seen on a statement) or returns (matched=True: not yet returned)."""
-        references = list(dict.fromkeys(filter(None, [tx.end_to_end_id, *matching.invoice_numbers(tx.remittance)])))
+        (matched=False: not yet seen on a statement) or returns (matched=True: not yet returned; OFX has no
+        EndToEndId, its text carries the reference)."""
+        references = [tx.end_to_end_id] if not matched else list(dict.fromkeys(filter(None, [
+            tx.end_to_end_id, *matching.invoice_numbers(tx.remittance)])))
         payments = Payment.objects.filter(organisation=self.organisation, means=Means.DIRECT_DEBIT, amount=amount,
                                           reference__in=references, returned_on__isnull=True)
         if not matched:
