@@ -27,8 +27,10 @@ from cascade.contracts import actions as contracts
 from cascade.contracts.demo import _vacant_spaces
 from cascade.contracts.models import Contract, DocumentTemplate
 from cascade.payments.debits import export_batch, send_prenotifications
+from cascade.payments.demo import Movement, camt053
 from cascade.payments.mandates import create_mandate
-from cascade.payments.models import DirectDebitBatch, Mandate
+from cascade.payments.models import DirectDebitBatch, Mandate, StatementLine
+from cascade.payments.statements import import_statement
 from cascade.places.models import Place, Resource
 from cascade.signing.actions import SignerSpec
 from cascade.signing.models import Party, SignatureRequest
@@ -164,6 +166,13 @@ class Demo:
         return self.subscription.template
 
     @cached_property
+    def statement_line(self) -> StatementLine:
+        """A credit of a statement of the operator's account that no rule matched."""
+        data = camt053(self.operator.iban, "ISOLATION-1", 1, date(2026, 11, 1), date(2026, 11, 30), Decimal("0.00"),
+                       [Movement(date(2026, 11, 20), Decimal("12.34"), "Inconnu", "", "DON")])
+        return import_statement(data, self.operator).lines[0]
+
+    @cached_property
     def review_token(self) -> str:
         """An upload of the workbook by alice, waiting for her review."""
         with WORKBOOK.open("rb") as f:
@@ -204,6 +213,14 @@ CASES: dict[str, Case] = {
     "mandate_pdf": Case(lambda d: reverse("mandate_pdf", args=[d.mandate.pk])),
     "sepa_batches": Case(lambda d: reverse("sepa_batches", args=[d.operator.pk])),
     "sepa_batch_file": Case(lambda d: reverse("sepa_batch_file", args=[d.batch.pk])),
+    "statements": Case(lambda d: reverse("statements", args=[d.operator.pk])),
+    "statement_upload": Case(lambda d: reverse("statement_upload", args=[d.operator.pk]), "post", alice_status=302,
+                             manage_only=True),
+    "statement": Case(lambda d: reverse("statement", args=[d.statement_line.statement_id])),
+    "statement_line_confirm": Case(lambda d: reverse("statement_line_confirm", args=[d.statement_line.pk]), "post",
+                                   alice_status=302, manage_only=True),
+    "statement_line_dismiss": Case(lambda d: reverse("statement_line_dismiss", args=[d.statement_line.pk]), "post",
+                                   alice_status=302, manage_only=True),
     "invoices_export": Case(lambda d: reverse("invoices_export", args=[d.operator.pk]) + "?month=2026-03"),
     "billing_preview": Case(lambda d: reverse("billing_preview", args=[d.operator.pk]), manage_only=True),
     "place": Case(lambda d: reverse("place", args=[d.place.pk])),

@@ -40,10 +40,12 @@ STATES = {"issued": gettext_lazy("issued"), "partly_paid": gettext_lazy("partly 
 
 
 def settlements(invoices: list[Invoice], today: date) -> dict[int, Settlement]:
-    """Each payable document's settlement (paid by allocations, credited by the credit notes naming it)."""
+    """Each payable document's settlement (paid by allocations, credited by the credit notes naming it).
+
+    The allocations of a returned payment (a direct debit the payer's bank sent back) settle nothing."""
     ids = [i.pk for i in invoices]
-    paid = dict(Allocation.objects.filter(invoice_id__in=ids).values("invoice_id").annotate(s=Sum("amount"))
-                .values_list("invoice_id", "s"))
+    paid = dict(Allocation.objects.filter(invoice_id__in=ids, payment__returned_on__isnull=True).values("invoice_id")
+                .annotate(s=Sum("amount")).values_list("invoice_id", "s"))
     # Credit notes, and the notices in the occupant's favour that cancel a notice.
     credited = dict(Invoice.objects.filter(corrects_id__in=ids, total_incl_vat__lt=0).values(
         "corrects_id").annotate(s=Sum("total_incl_vat")).values_list("corrects_id", "s"))
@@ -72,10 +74,12 @@ def open_documents(organisation: Organisation, payer: Organisation, today: date)
 
 
 def credit_of(organisation: Organisation, payer: Organisation) -> Decimal:
-    """What the payer paid and no document took: a credit on its account."""
-    received = Payment.objects.filter(organisation=organisation, payer=payer).aggregate(s=Sum("amount"))["s"] or ZERO
-    allocated = Allocation.objects.filter(payment__organisation=organisation, payment__payer=payer).aggregate(
+    """What the payer paid and no document took: a credit on its account. A returned payment counts for
+    nothing: its money went back."""
+    received = Payment.objects.filter(organisation=organisation, payer=payer, returned_on__isnull=True).aggregate(
         s=Sum("amount"))["s"] or ZERO
+    allocated = Allocation.objects.filter(payment__organisation=organisation, payment__payer=payer,
+                                          payment__returned_on__isnull=True).aggregate(s=Sum("amount"))["s"] or ZERO
     return received - allocated
 
 
@@ -110,3 +114,22 @@ def record_payment(organisation: Organisation, payer: Organisation, *, amount: D
            payer=payer.name, means=means, settles={numbers[k]: str(p) for k, p in parts}, credit=str(credit))
     return payment
 
+
+
+@transaction.atomic
+def reverse_payment(payment: Payment, *, on: date, reason: str, acting_user=None) -> Payment:
+    """The payer's bank returned or rejected this direct debit on `on`: the documents it settled are
+    open again (overdue when their due date is past), and its amount is no longer a credit."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.returned_on is not None:
+        raise PaymentError(_("This payment was already returned on %(day)s.") % {"day": payment.returned_on})
+    if on < payment.received_on:
+        raise PaymentError(_("A payment cannot come back before it was received (%(day)s).") % {
+            "day": payment.received_on})
+    payment.returned_on, payment.return_reason = on, reason.strip()[:140]
+    payment.save(update_fields=["returned_on", "return_reason"])
+    record("payment.returned", organisation=payment.organisation, actor=acting_user, obj=payment,
+           amount=str(payment.amount), payer=payment.payer.name, reference=payment.reference, returned_on=str(on),
+           reason=payment.return_reason,
+           reopens=[a.invoice.number for a in payment.allocations.select_related("invoice")])
+    return payment

@@ -10,4 +10,9 @@ urlpatterns = [
     path("mandates/<int:mandate_id>/pdf/", views.mandate_pdf, name="mandate_pdf"),
     path("o/<int:org_id>/sepa/", views.sepa_batches, name="sepa_batches"),
     path("sepa/<int:batch_id>/xml/", views.sepa_batch_file, name="sepa_batch_file"),
+    path("o/<int:org_id>/statements/", views.statements, name="statements"),
+    path("o/<int:org_id>/statements/upload/", views.statement_upload, name="statement_upload"),
+    path("statements/<int:statement_id>/", views.statement_detail, name="statement"),
+    path("statement-lines/<int:line_id>/confirm/", views.statement_line_confirm, name="statement_line_confirm"),
+    path("statement-lines/<int:line_id>/dismiss/", views.statement_line_dismiss, name="statement_line_dismiss"),
 ]

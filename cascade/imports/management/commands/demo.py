@@ -9,7 +9,7 @@ from cascade.billing.actions import bill_until
 from cascade.billing.models import InvoiceSend, SendStatus
 from cascade.contracts.demo import sign_demo_conventions
 from cascade.imports.services import import_workbook
-from cascade.payments.demo import sign_demo_mandates
+from cascade.payments.demo import record_demo_direct_debit, sign_demo_mandates
 
 DEMO_WORKBOOK = Path(__file__).resolve().parents[3] / "demo" / "operator-workbook.xlsx"
 DEMO_EMAIL = "demo@cascade.example.org"
@@ -47,6 +47,11 @@ class Command(BaseCommand):
             # The demo's occupants are invented: its invoices are history, not e-mails to send.
             InvoiceSend.objects.filter(status=SendStatus.PENDING).update(
                 status=SendStatus.SKIPPED, last_error="demo: history, not e-mailed")
+            # An occupant's October direct debit, which November's statement (cascade/demo/releve-2026-11.*)
+            # brings back unpaid.
+            debit = record_demo_direct_debit(report.operator)
+            if debit is not None:
+                self.stdout.write(f"Demo direct debit: {debit.reference}, {debit.amount} € from {debit.payer.name}.")
         for refusal in run.refused:
             self.stderr.write(f"Not billed: {refusal}")
         self.stdout.write(self.style.SUCCESS(
