@@ -15,8 +15,10 @@ from django.urls import reverse
 from pypdf import PdfReader
 from test_billing_run import Site
 
-from cascade.accounts.models import AuditEvent
+from cascade.accounts.models import AuditEvent, Organisation
 from cascade.billing.actions import bill_until
+from cascade.billing.models import Invoice
+from cascade.billing.sending import recipients
 from cascade.payments.actions import record_payment
 from cascade.payments.models import DunningPlan, Reminder, ReminderStatus
 from cascade.payments.reminders import (
@@ -28,7 +30,9 @@ from cascade.payments.reminders import (
     send_reminders,
     update_plan,
 )
-from conftest import body_of
+from cascade.subscriptions.models import Subscription
+from conftest import DEMO_DAY
+from conftest import body_of as body_with_crlf
 
 D = Decimal
 SIRET = "35600000000048"
@@ -54,6 +58,10 @@ def _essai(*, siret: str = SIRET, email: str = "compta@aubepine.example.org", re
     essai.customer = customer
     essai.invoice = essai.invoices().get()
     return essai
+
+
+def _body(message) -> str:
+    return body_with_crlf(message).replace("\r\n", "\n")
 
 
 def _day(invoice, days: int) -> date:
@@ -84,24 +92,25 @@ def test_the_plan_sends_each_step_once_on_its_day(db, inbox, tmp_path):
     assert [rcpt for rcpt, _m in inbox.messages] == [["compta@aubepine.example.org"]] * 3
 
     friendly, formal, letter = (sent_on[d][1] for d in (7, 21, 45))
-    assert friendly["Subject"] == "Relance : F2026-000001 à régler le 31/10/2026"
-    assert "il reste 1\u202f000,00\u00a0€ à régler sur F2026-000001 du 01/10/2026" in body_of(friendly)
-    assert "FR7630006000011234567890189" in body_of(friendly)
+    assert friendly["Subject"] == "Relance : F2026-000001"
+    assert ("il reste 1\u202f000,00\u00a0€ à régler :\n– F2026-000001 du 01/10/2026, échue le 31/10/2026 : "
+            "1\u202f000,00\u00a0€ restant dus\n") in _body(friendly)
+    assert "FR7630006000011234567890189" in _body(friendly)
     assert friendly["Reply-To"] == "gestion@essai.example.org"
     assert list(friendly.iter_attachments()) == []
-    assert formal["Subject"] == "Deuxième relance : F2026-000001 impayée"
-    assert "(il y a 21 jours)" in body_of(formal)
+    assert formal["Subject"] == "Deuxième relance : F2026-000001"
+    assert "Malgré notre relance, 1\u202f000,00\u00a0€ restent impayés :" in _body(formal)
 
     # Day 45: 1000.00 × 12.15 % × 45 / 365 = 14.979… → 14.98 €, and the 40 € fee: 1 054,98 € claimed.
-    assert letter["Subject"] == "Mise en demeure : F2026-000001 impayée"
-    assert "mise en demeure de payer 1\u202f054,98\u00a0€" in body_of(letter)
+    assert letter["Subject"] == "Mise en demeure de payer : F2026-000001"
+    assert "mise en demeure de payer 1\u202f054,98\u00a0€" in _body(letter)
     attachment, = letter.iter_attachments()
-    assert attachment.get_filename() == "mise-en-demeure-F2026-000001.pdf"
+    assert attachment.get_filename() == "mise-en-demeure-2026-12-15.pdf"
     text = pdf_text(attachment.get_content())
-    assert "Mise en demeure de payer — facture F2026-000001" in text
-    assert "45 jours au taux de 12,15 % l’an" in text
-    for amount in ("1 000,00 €", "14,98 €", "40,00 €", "1 054,98 €"):
-        assert amount in text, amount
+    assert "Mise en demeure de payer — F2026-000001" in text
+    assert "Facture F2026-000001 du 01/10/2026 31/10/2026 1 000,00 € 1 000,00 € 45 14,98 € 40,00 €" in text
+    assert "Total réclamé : 1 054,98 €" in text
+    assert "au taux de 12,15 % l’an" in text
 
     history = list(Reminder.objects.filter(invoice=invoice).order_by("days"))
     assert [(r.days, r.day, r.days_late, r.status, r.outstanding, r.penalties, r.recovery_fee) for r in history] == [
@@ -119,7 +128,7 @@ def test_a_paid_invoice_is_not_chased_and_a_partly_paid_one_for_what_is_left(db,
                    means="transfer")
     send_reminders(_day(invoice, 21))
     assert Reminder.objects.get(invoice=invoice, days=21).outstanding == D("600.00")
-    assert "600,00\u00a0€ restent impayés" in body_of(inbox.messages[-1][1])
+    assert "600,00\u00a0€ restent impayés" in _body(inbox.messages[-1][1])
 
     record_payment(essai.operator, essai.customer, amount=D("600.00"), received_on=_day(invoice, 30),
                    means="cheque")
@@ -155,6 +164,28 @@ def test_reminders_stop_while_disputed_and_resume_with_the_step_due(db, inbox):
     assert actions == [("invoice.disputed", alice.email), ("invoice.dispute_lifted", alice.email),
                        ("invoice.disputed", alice.email), ("invoice.dispute_lifted", alice.email)]
     assert found.reason == "Les travaux promis ne sont pas faits"
+
+
+def test_a_customer_late_on_several_documents_gets_one_message_and_one_letter(db, inbox):
+    essai = _essai()
+    second = essai.subscribe(essai.invoice.place, "Atelier Aubépine (bis)", "A2", entry=date(2026, 11, 1),
+                             exit=date(2026, 11, 30), rent="500.00")
+    Subscription.objects.filter(pk=second.pk).update(subscriber=essai.customer)
+    bill_until(date(2026, 11, 1), organisation_id=essai.operator.pk)
+    _october, november = essai.invoices()
+    assert (november.number, november.due_date) == ("F2026-000002", date(2026, 12, 1))
+    # On 15/01/2027 October is 76 days late, November 45: both due the letter, in one message.
+    assert send_reminders(date(2027, 1, 15)) == {"payment_reminders": 1, "payment_reminders_failed": 0}
+    (_rcpt, message), = inbox.messages
+    assert " ".join(message["Subject"].split()) == "Mise en demeure de payer : F2026-000001, F2026-000002"
+    assert "1\u202f500,00\u00a0€ restent impayés" in _body(message)
+    attachment, = message.iter_attachments()
+    text = pdf_text(attachment.get_content())
+    # 1000 × 12.15 % × 76 / 365 = 25.298… → 25.30; 500 × 12.15 % × 45 / 365 = 7.489… → 7.49; 2 × 40 €.
+    assert "Totaux 1 500,00 € 32,79 € 80,00 €" in text and "Total réclamé : 1 612,79 €" in text
+    history = Reminder.objects.order_by("invoice__number")
+    assert [(r.invoice.number, r.days, r.days_late, r.penalties) for r in history] == [
+        ("F2026-000001", 45, 76, D("25.30")), ("F2026-000002", 45, 45, D("7.49"))]
 
 
 def test_an_invoice_found_long_overdue_gets_only_the_latest_step(db, inbox):
@@ -207,8 +238,8 @@ def test_a_manager_edits_the_plan(db):
     with pytest.raises(DunningError) as error:
         update_plan(essai.operator, enabled=True, late_penalty_rate=D("12.15"), steps=[
             StepInput(10, "friendly", "Relance {numero}", "Bonjour"), StepInput(10, "formal", "X", "Y")])
-    assert str(error.value) == ("étape 1 : variable inconnue {numero} (connues : {number}, {customer}, {seller}, "
-                                "{issue_date}, {due_date}, {total}, {outstanding}, {days_late}, {penalties}, "
+    assert str(error.value) == ("étape 1 : variable inconnue {numero} (connues : {number}, {documents}, {customer}, "
+                                "{seller}, {issue_date}, {due_date}, {total}, {outstanding}, {days_late}, {penalties}, "
                                 "{recovery_fee}, {amount_claimed}, {iban}) — deux étapes le même jour")
     assert plan.steps.count() == 3
     update_plan(essai.operator, enabled=True, late_penalty_rate=D("10.00"), steps=[
@@ -240,3 +271,35 @@ def test_the_invoice_page_shows_the_history_and_the_letter(db, inbox, site, alic
     assert "Contestée" in response.content.decode() and "Montant contesté" in response.content.decode()
     response = alice_client.post(reverse("invoice_dispute", args=[essai.invoice.pk]), {"lift": "1"}, follow=True)
     assert "La contestation est levée : les relances reprennent" in response.content.decode()
+
+
+def test_on_the_demo_the_tick_chases_what_is_unpaid_and_only_that(site, inbox):
+    """Issue 5's done-when: after billing, the reminders go out for what is unpaid (`cascade tick`)."""
+    operator = site["operator"]
+    invoices = list(Invoice.objects.filter(organisation=operator).select_related("customer"))
+    late = [i for i in invoices if i.due_date <= DEMO_DAY - timedelta(days=7)]
+    payer = late[0].customer
+    for invoice in [i for i in late if i.customer_id == payer.pk]:
+        record_payment(operator, payer, amount=invoice.total_incl_vat, received_on=DEMO_DAY, means="transfer",
+                       invoices=[invoice])
+    chased = {i.customer_id for i in late if i.customer_id != payer.pk}
+    with_address = {c.pk for c in Organisation.objects.filter(pk__in=chased) if recipients(c)}
+
+    out = io.StringIO()
+    call_command("tick", "--today", DEMO_DAY.isoformat(), "--json", stdout=out)
+    done = json.loads(out.getvalue())
+    # One message per customer and step: a customer late on several months gets one for its documents due the
+    # letter, one for those due the formal e-mail…
+    messages = {(r.invoice.customer_id, r.days) for r in Reminder.objects.select_related("invoice")}
+    assert (done["payment_reminders"], done["payment_reminders_failed"]) == (
+        len([m for m in messages if m[0] in with_address]), len([m for m in messages if m[0] not in with_address]))
+    subjects = ("Relance : ", "Deuxième relance : ", "Mise en demeure de payer : ")
+    assert len([m for _r, m in inbox.messages if m["Subject"].startswith(subjects)]) == done["payment_reminders"]
+    assert {customer for customer, _days in messages} == chased
+    assert not Reminder.objects.filter(invoice__customer=payer).exists()
+    assert Reminder.objects.count() == len([i for i in late if i.customer_id != payer.pk])
+    reminded = {rcpt for rcpts, _m in inbox.messages for rcpt in rcpts}
+    assert not reminded & set(recipients(payer))
+    # Again the same day: nothing more.
+    call_command("tick", "--today", DEMO_DAY.isoformat(), "--json", stdout=(out := io.StringIO()))
+    assert json.loads(out.getvalue())["payment_reminders"] == 0

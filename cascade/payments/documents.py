@@ -2,6 +2,7 @@
 Typst from plain data: French amounts and dates are formatted here, the templates only lay them out."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from cascade import typst_pdf
@@ -31,43 +32,45 @@ def _day(day: date) -> list[int]:
     return [day.year, day.month, day.day]
 
 
-def letter_view(reminder: Reminder) -> dict:
-    invoice = reminder.invoice
-    professional = is_professional(invoice.buyer)
-    settled = invoice.total_incl_vat - reminder.outstanding
-    rows = [[f"{DOCUMENT_NAMES[invoice.kind]} {invoice.number} du {format_date_fr(invoice.issue_date)}, "
-             f"échue le {format_date_fr(invoice.due_date)}", format_eur(invoice.total_incl_vat)]]
-    if settled:
-        rows.append(["Déjà réglé ou crédité", format_eur(-settled)])
-    rows.append(["Reste dû", format_eur(reminder.outstanding)])
-    if professional:
-        rows.append([f"Pénalités de retard : {reminder.days_late} jours au taux de "
-                     f"{format_percent(reminder.late_penalty_rate)} l’an (art. L441-10 du Code de commerce)",
-                     format_eur(reminder.penalties)])
-        rows.append(["Indemnité forfaitaire pour frais de recouvrement (art. D441-5 du Code de commerce)",
-                     format_eur(reminder.recovery_fee)])
-    interest = ("Les pénalités de retard continuent de courir jusqu’au paiement complet."
+def letter_view(rows: list[Reminder]) -> dict:
+    """The letter claiming the documents of `rows` (one customer, one step, one day)."""
+    first = rows[0]
+    seller, buyer = first.invoice.seller, first.invoice.buyer
+    professional = is_professional(buyer)
+    table = [[f"{DOCUMENT_NAMES[r.invoice.kind]} {r.invoice.number} du {format_date_fr(r.invoice.issue_date)}",
+              format_date_fr(r.invoice.due_date), format_eur(r.invoice.total_incl_vat), format_eur(r.outstanding),
+              str(r.days_late), format_eur(r.penalties), format_eur(r.recovery_fee)] for r in rows]
+    outstanding = sum((r.outstanding for r in rows), Decimal(0))
+    penalties = sum((r.penalties for r in rows), Decimal(0))
+    fees = sum((r.recovery_fee for r in rows), Decimal(0))
+    claimed = outstanding + penalties + fees
+    numbers = ", ".join(r.invoice.number for r in rows)
+    interest = (f"Les pénalités de retard sont calculées au taux de {format_percent(first.late_penalty_rate)} l’an "
+                "(taux directeur de la BCE majoré de 10 points, art. L441-10 du Code de commerce) sur le reste dû, "
+                "du lendemain de l’échéance à ce jour ; elles continuent de courir jusqu’au paiement complet. "
+                "Chaque facture payée en retard donne lieu à l’indemnité forfaitaire pour frais de recouvrement "
+                "de 40 € (art. D441-5 du Code de commerce)."
                 if professional else
                 "À défaut de paiement, la somme due portera intérêts au taux légal à compter de la présente "
                 "mise en demeure (art. 1231-6 du Code civil).")
     return {
-        "seller": _party(invoice.seller), "buyer": _party(invoice.buyer),
-        "date": _day(reminder.day), "day": format_date_fr(reminder.day),
-        "subject": f"Mise en demeure de payer — {DOCUMENT_NAMES[invoice.kind].lower()} {invoice.number}",
-        "intro": (f"Malgré nos relances, la somme de {format_eur(reminder.outstanding)} reste impayée sur le "
-                  f"document ci-dessous, échu depuis {reminder.days_late} jours."),
-        "rows": rows, "total": format_eur(reminder.amount_claimed),
-        "demand": (f"Par la présente, nous vous mettons en demeure de nous régler la somme de "
-                   f"{format_eur(reminder.amount_claimed)} dans un délai de huit jours à compter de sa réception. "
-                   "À défaut, nous engagerons les démarches de recouvrement nécessaires, sans autre avis."),
+        "seller": _party(seller), "buyer": _party(buyer), "date": _day(first.day), "day": format_date_fr(first.day),
+        "subject": f"Mise en demeure de payer — {numbers}",
+        "intro": (f"Malgré nos relances, la somme de {format_eur(outstanding)} reste impayée sur "
+                  + ("le document ci-dessous." if len(rows) == 1 else "les documents ci-dessous.")),
+        "professional": professional, "rows": table,
+        "totals": [format_eur(outstanding), format_eur(penalties), format_eur(fees)], "total": format_eur(claimed),
+        "demand": (f"Par la présente, nous vous mettons en demeure de nous régler la somme de {format_eur(claimed)} "
+                   "dans un délai de huit jours à compter de sa réception. À défaut, nous engagerons les démarches "
+                   "de recouvrement nécessaires, sans autre avis."),
         "interest": interest,
-        "payment": (f"Règlement par virement : IBAN {invoice.seller['iban']}, en indiquant la référence "
-                    f"{invoice.number}." if invoice.seller.get("iban") else None),
+        "payment": (f"Règlement par virement : IBAN {seller['iban']}, en indiquant la référence {numbers}."
+                    if seller.get("iban") else None),
     }
 
 
-def render_letter(reminder: Reminder) -> bytes:
-    return typst_pdf.render(TYPST / "letter.typ", letter_view(reminder))
+def render_letter(rows: list[Reminder]) -> bytes:
+    return typst_pdf.render(TYPST / "letter.typ", letter_view(rows))
 
 
 def statement_view(statement: Statement) -> dict:

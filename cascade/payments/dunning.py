@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # What a manager may write in a step's subject and text, and what each becomes.
-PLACEHOLDERS = ("number", "customer", "seller", "issue_date", "due_date", "total", "outstanding", "days_late",
-                "penalties", "recovery_fee", "amount_claimed", "iban")
+# A message may chase several documents of one customer: {number} lists their numbers, {documents} one line
+# each, the amounts are their sums, and the dates and {days_late} are the oldest one's.
+PLACEHOLDERS = ("number", "documents", "customer", "seller", "issue_date", "due_date", "total", "outstanding",
+                "days_late", "penalties", "recovery_fee", "amount_claimed", "iban")
 
 
 def step_due(step_days: Sequence[int], days_late: int, sent_days: Sequence[int]) -> int | None:

@@ -1,4 +1,5 @@
-"""Money received and the documents it settles (DESIGN.md §2: `Payment`, `Allocation`).
+"""Money received and the documents it settles (DESIGN.md §2: `Payment`, `Allocation`); the dunning plan,
+the reminders sent on overdue documents and the disputes that stop them (`Reminder`).
 
 A payment is never changed once recorded; what it did not settle is a credit on the payer's account.
 """

@@ -7,8 +7,9 @@ and the recovery fee). Which step is due is `dunning.step_due`; what a letter cl
 `send_reminders(today)` works in two passes, like the e-mailing of invoices (billing/sending.py):
 1. it records the reminders due today, one row per document and step (a unique constraint: a step is
    never recorded twice, even by two ticks at once), with the text as it will be sent;
-2. it claims each recorded reminder with a conditional UPDATE and e-mails it; a failure is retried
-   (15 min, 1 h, 4 h, 12 h). A document paid or disputed before its reminder went is not chased.
+2. it claims the recorded reminders with a conditional UPDATE and e-mails them, one message per customer
+   and step (a customer late on six months gets one e-mail listing them, and one letter); a failure is
+   retried (15 min, 1 h, 4 h, 12 h). A document paid or disputed before its reminder went is not chased.
 Invoices and payment notices are reminded; credit notes never (they ask for nothing).
 """
 
@@ -48,20 +49,18 @@ def _default_steps() -> list[DunningStep]:
     # Texts in the site's language: they are the organisation's own, edited on its settings page.
     with translation.override(settings.LANGUAGE_CODE):
         return [
-            DunningStep(days=7, kind=StepKind.FRIENDLY, subject=_("Reminder: {number} due on {due_date}"),
-                        body=_("Hello,\n\nUnless we are mistaken, {outstanding} remain to be paid on {number} of "
-                               "{issue_date}, due on {due_date}. It may be an oversight: could you see to it? If "
-                               "you have paid in the meantime, please ignore this message.\n\nIBAN: {iban}, "
-                               "quoting {number}.\n\n{seller}")),
-            DunningStep(days=21, kind=StepKind.FORMAL, subject=_("Second reminder: {number} unpaid"),
-                        body=_("Hello,\n\nDespite our reminder, {outstanding} remain unpaid on {number}, due on "
-                               "{due_date} ({days_late} days ago). Please pay it within 8 days or tell us what "
-                               "prevents it.\n\nIBAN: {iban}, quoting {number}.\n\n{seller}")),
-            DunningStep(days=45, kind=StepKind.LETTER, subject=_("Formal notice: {number} unpaid"),
-                        body=_("Hello,\n\n{number}, due on {due_date}, remains unpaid {days_late} days later: "
-                               "{outstanding}. Please find attached our formal notice to pay {amount_claimed} "
-                               "(late penalties {penalties}, recovery fee {recovery_fee}) within 8 days.\n\n"
-                               "{seller}")),
+            DunningStep(days=7, kind=StepKind.FRIENDLY, subject=_("Reminder: {number}"),
+                        body=_("Hello,\n\nUnless we are mistaken, {outstanding} remain to be paid:\n{documents}\n\n"
+                               "It may be an oversight: could you see to it? If you have paid in the meantime, "
+                               "please ignore this message.\n\nIBAN: {iban}, quoting {number}.\n\n{seller}")),
+            DunningStep(days=21, kind=StepKind.FORMAL, subject=_("Second reminder: {number}"),
+                        body=_("Hello,\n\nDespite our reminder, {outstanding} remain unpaid:\n{documents}\n\n"
+                               "Please pay within 8 days or tell us what prevents it.\n\nIBAN: {iban}, quoting "
+                               "{number}.\n\n{seller}")),
+            DunningStep(days=45, kind=StepKind.LETTER, subject=_("Formal notice to pay: {number}"),
+                        body=_("Hello,\n\nDespite our reminders, {outstanding} remain unpaid:\n{documents}\n\n"
+                               "Please find attached our formal notice to pay {amount_claimed} (late penalties "
+                               "{penalties}, recovery fee {recovery_fee}) within 8 days.\n\n{seller}")),
         ]
 
 
@@ -181,51 +180,80 @@ def _open_overdue(plan: DunningPlan, steps: list[DunningStep], today: date):
             .select_related("organisation").order_by("pk"))
 
 
-def _values(invoice: Invoice, outstanding: Decimal, days_late: int, penalties: Decimal, fee: Decimal) -> dict:
-    return {"number": invoice.number, "customer": invoice.buyer.get("name", ""),
-            "seller": invoice.seller.get("name", ""), "issue_date": format_date_fr(invoice.issue_date),
-            "due_date": format_date_fr(invoice.due_date), "total": format_eur(invoice.total_incl_vat),
-            "outstanding": format_eur(outstanding), "days_late": str(days_late), "penalties": format_eur(penalties),
-            "recovery_fee": format_eur(fee), "amount_claimed": format_eur(outstanding + penalties + fee),
-            "iban": invoice.seller.get("iban") or "—"}
+def _line(invoice: Invoice, outstanding: Decimal) -> str:
+    return "– " + _("%(number)s of %(issue)s, due on %(due)s: %(outstanding)s still due") % {
+        "number": invoice.number, "issue": format_date_fr(invoice.issue_date),
+        "due": format_date_fr(invoice.due_date), "outstanding": format_eur(outstanding)}
+
+
+def _values(rows: list[Reminder]) -> dict[str, str]:
+    """The placeholders of one message: a customer's documents due the same step (the oldest first)."""
+    rows = sorted(rows, key=lambda r: (r.invoice.due_date, r.invoice.number))
+    oldest = rows[0].invoice
+    outstanding = sum((r.outstanding for r in rows), Decimal(0))
+    penalties = sum((r.penalties for r in rows), Decimal(0))
+    fee = sum((r.recovery_fee for r in rows), Decimal(0))
+    return {"number": ", ".join(r.invoice.number for r in rows), "customer": oldest.buyer.get("name", ""),
+            "seller": oldest.seller.get("name", ""), "issue_date": format_date_fr(oldest.issue_date),
+            "due_date": format_date_fr(oldest.due_date),
+            "total": format_eur(sum((r.invoice.total_incl_vat for r in rows), Decimal(0))),
+            "outstanding": format_eur(outstanding), "days_late": str(rows[0].days_late),
+            "penalties": format_eur(penalties), "recovery_fee": format_eur(fee),
+            "amount_claimed": format_eur(outstanding + penalties + fee), "iban": oldest.seller.get("iban") or "—",
+            "documents": "\n".join(_line(r.invoice, r.outstanding) for r in rows)}
+
+
+def _due_rows(plan: DunningPlan, steps: list[DunningStep], today: date) -> list[Reminder]:
+    """The plan's reminders due on `today`, one per document, texts not filled yet."""
+    by_day = {s.days: s for s in steps}
+    candidates = list(_open_overdue(plan, steps, today))
+    rows = []
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start:start + CHUNK]
+        owed = settlements(chunk, today)
+        sent = defaultdict(list)
+        for invoice_id, days in Reminder.objects.filter(invoice__in=chunk).values_list("invoice_id", "days"):
+            sent[invoice_id].append(days)
+        for invoice in chunk:
+            settlement = owed.get(invoice.pk)
+            if settlement is None or settlement.outstanding <= 0:
+                continue
+            days_late = (today - invoice.due_date).days
+            due = step_due(list(by_day), days_late, sent[invoice.pk])
+            if due is None:
+                continue
+            owes = claim(settlement.outstanding, days_late, plan.late_penalty_rate,
+                         professional=is_professional(invoice.buyer))
+            rows.append(Reminder(invoice=invoice, step=by_day[due], days=due, kind=by_day[due].kind, day=today,
+                                 days_late=days_late, outstanding=owes.outstanding,
+                                 late_penalty_rate=plan.late_penalty_rate, penalties=owes.penalties,
+                                 recovery_fee=owes.recovery_fee))
+    return rows
 
 
 def record_due(today: date) -> int:
-    """Record the reminders due on `today` (not sent yet); how many."""
+    """Record the reminders due on `today` (not sent yet); how many.
+
+    A customer's documents due the same step on the same day share one message (and one letter): a
+    customer late on six months gets one e-mail listing them, not six."""
     created = 0
     for plan in DunningPlan.objects.filter(enabled=True).select_related("organisation"):
         steps = list(plan.steps.order_by("days"))
         if not steps:
             continue
-        by_day = {s.days: s for s in steps}
-        candidates = list(_open_overdue(plan, steps, today))
-        for start in range(0, len(candidates), CHUNK):
-            chunk = candidates[start:start + CHUNK]
-            owed = settlements(chunk, today)
-            sent = defaultdict(list)
-            for invoice_id, days in Reminder.objects.filter(invoice__in=chunk).values_list("invoice_id", "days"):
-                sent[invoice_id].append(days)
-            rows = []
-            for invoice in chunk:
-                settlement = owed.get(invoice.pk)
-                if settlement is None or settlement.outstanding <= 0:
-                    continue
-                days_late = (today - invoice.due_date).days
-                due = step_due(list(by_day), days_late, sent[invoice.pk])
-                if due is None:
-                    continue
-                step = by_day[due]
-                owes = claim(settlement.outstanding, days_late, plan.late_penalty_rate,
-                             professional=is_professional(invoice.buyer))
-                values = _values(invoice, owes.outstanding, days_late, owes.penalties, owes.recovery_fee)
-                rows.append(Reminder(invoice=invoice, step=step, days=step.days, kind=step.kind, day=today,
-                                     days_late=days_late, outstanding=owes.outstanding,
-                                     late_penalty_rate=plan.late_penalty_rate, penalties=owes.penalties,
-                                     recovery_fee=owes.recovery_fee, subject=fill(step.subject, values)[:300],
-                                     body=fill(step.body, values)))
-            # A tick running at the same time recorded the same rows: the constraint keeps one of each.
-            Reminder.objects.bulk_create(rows, ignore_conflicts=True)
-            created += len(rows)
+        rows = _due_rows(plan, steps, today)
+        groups = defaultdict(list)
+        for row in rows:
+            groups[row.invoice.customer_id, row.days].append(row)
+        with translation.override(settings.LANGUAGE_CODE):
+            for group in groups.values():
+                values = _values(group)
+                subject, body = fill(group[0].step.subject, values)[:300], fill(group[0].step.body, values)
+                for row in group:
+                    row.subject, row.body = subject, body
+        # A tick running at the same time recorded the same rows: the constraint keeps one of each.
+        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        created += len(rows)
     return created
 
 
@@ -240,75 +268,94 @@ def ensure_plans() -> int:
     return len(found)
 
 
-def _claim(reminder: Reminder, now: datetime) -> bool:
-    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)
-    return bool(Reminder.objects.filter(free, pk=reminder.pk, status=ReminderStatus.PENDING).update(claimed_at=now))
+def _still_owed(rows: list[Reminder], today: date) -> list[Reminder]:
+    """The rows whose document is still owed and not disputed."""
+    invoices = [r.invoice for r in rows]
+    disputed = set(Dispute.objects.filter(invoice__in=invoices, closed_at__isnull=True).values_list("invoice_id",
+                                                                                                   flat=True))
+    owed = settlements(invoices, today)
+    return [r for r in rows if r.invoice_id not in disputed and r.invoice_id in owed
+            and owed[r.invoice_id].outstanding > 0]
 
 
-def _still_owed(reminder: Reminder, today: date) -> bool:
-    invoice = reminder.invoice
-    if invoice.disputes.filter(closed_at__isnull=True).exists():
-        return False
-    settlement = settlements([invoice], today).get(invoice.pk)
-    return settlement is not None and settlement.outstanding > 0
-
-
-def _message(reminder: Reminder, to: list[str]) -> EmailMessage:
-    invoice = reminder.invoice
-    message = EmailMessage(reminder.subject, reminder.body, None, to,
-                           reply_to=[invoice.seller["email"]] if invoice.seller.get("email") else None)
-    if reminder.kind == StepKind.LETTER:
-        message.attach(letter_filename(reminder), letter_pdf(reminder), "application/pdf")
+def _message(rows: list[Reminder], to: list[str]) -> EmailMessage:
+    first = rows[0]
+    seller = first.invoice.seller
+    message = EmailMessage(first.subject, first.body, None, to,
+                           reply_to=[seller["email"]] if seller.get("email") else None)
+    if first.kind == StepKind.LETTER:
+        message.attach(letter_filename(first), letter_pdf(first), "application/pdf")
     return message
 
 
-def send_one(reminder: Reminder, now: datetime) -> str:
-    """E-mail one claimed reminder: "sent", "failed" (or no address), or "cancelled" (paid or disputed)."""
-    invoice = reminder.invoice
-    if not _still_owed(reminder, timezone.localdate(now)):
-        Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.CANCELLED, claimed_at=None)
+@transaction.atomic
+def _audit(rows: list[Reminder], action: str, **data) -> None:
+    for row in rows:
+        record(action, organisation=row.invoice.organisation, obj=row.invoice, number=row.invoice.number,
+               step=row.days, **data)
+
+
+def send_group(rows: list[Reminder], now: datetime) -> str:
+    """E-mail one claimed message (a customer's documents due one step): "sent", "failed" (or no address), or
+    "cancelled" when all were paid or disputed meanwhile."""
+    owed = _still_owed(rows, timezone.localdate(now))
+    Reminder.objects.filter(pk__in=[r.pk for r in rows if r not in owed]).update(status=ReminderStatus.CANCELLED,
+                                                                                 claimed_at=None)
+    rows = owed
+    if not rows:
         return "cancelled"
-    to = recipients(invoice.customer)
+    ids = [r.pk for r in rows]
+    customer = rows[0].invoice.customer
+    to = recipients(customer)
     if not to:
-        Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.NO_ADDRESS, claimed_at=None,
-                                                       last_error="the customer has no e-mail address")
-        record("invoice.not_reminded", organisation=invoice.organisation, obj=invoice, number=invoice.number,
-               step=reminder.days, reason="no address")
+        Reminder.objects.filter(pk__in=ids).update(status=ReminderStatus.NO_ADDRESS, claimed_at=None,
+                                                   last_error="the customer has no e-mail address")
+        _audit(rows, "invoice.not_reminded", reason="no address")
         return "failed"
     try:
-        _message(reminder, to).send()
+        _message(rows, to).send()
     except Exception as error:  # whatever the mail server or the network says, the reminder is retried
-        attempts = reminder.attempts + 1
+        attempts = rows[0].attempts + 1
         given_up = attempts > len(RETRY_AFTER)
-        Reminder.objects.filter(pk=reminder.pk).update(
+        Reminder.objects.filter(pk__in=ids).update(
             attempts=attempts, claimed_at=None, last_error=str(error)[:1000],
             status=ReminderStatus.FAILED if given_up else ReminderStatus.PENDING,
             next_attempt_at=None if given_up else now + RETRY_AFTER[attempts - 1])
-        record("invoice.remind_failed", organisation=invoice.organisation, obj=invoice, number=invoice.number,
-               step=reminder.days, attempt=attempts, error=str(error)[:200], to=to)
+        _audit(rows, "invoice.remind_failed", attempt=attempts, error=str(error)[:200], to=to)
         return "failed"
-    Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.SENT, sent_at=now, recipients=to,
-                                                   attempts=reminder.attempts + 1, claimed_at=None, last_error="")
-    record("invoice.reminded", organisation=invoice.organisation, obj=invoice, number=invoice.number,
-           step=reminder.days, kind=reminder.kind, outstanding=str(reminder.outstanding),
-           penalties=str(reminder.penalties), recovery_fee=str(reminder.recovery_fee), to=to)
+    with transaction.atomic():
+        Reminder.objects.filter(pk__in=ids).update(status=ReminderStatus.SENT, sent_at=now, recipients=to,
+                                                   attempts=rows[0].attempts + 1, claimed_at=None, last_error="")
+        for row in rows:
+            record("invoice.reminded", organisation=row.invoice.organisation, obj=row.invoice,
+                   number=row.invoice.number, step=row.days, kind=row.kind, outstanding=str(row.outstanding),
+                   penalties=str(row.penalties), recovery_fee=str(row.recovery_fee), to=to)
     return "sent"
 
 
 def send_reminders(today: date, now: datetime | None = None) -> dict[str, int]:
-    """The pass of `cascade tick`: record the reminders due on `today` and e-mail what is to send."""
+    """The pass of `cascade tick`: record the reminders due on `today` and e-mail what is to send, one
+    message per customer and step; the counts are of messages."""
     now = now or timezone.now()
     ensure_plans()
     record_due(today)
     done = {"payment_reminders": 0, "payment_reminders_failed": 0}
-    due = Reminder.objects.filter(status=ReminderStatus.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).select_related(
-        "invoice__customer", "invoice__organisation").order_by("pk")
-    for reminder in due:
-        if _claim(reminder, now):
-            outcome = send_one(reminder, now)
-            if outcome != "cancelled":
-                done["payment_reminders" if outcome == "sent" else "payment_reminders_failed"] += 1
+    due = Reminder.objects.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+                                  status=ReminderStatus.PENDING)
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)
+    groups = due.values_list("invoice__organisation_id", "invoice__customer_id", "day", "days").distinct().order_by(
+        "invoice__organisation_id", "invoice__customer_id", "day", "days")
+    for organisation_id, customer_id, day, days in list(groups):
+        mine = due.filter(invoice__organisation_id=organisation_id, invoice__customer_id=customer_id, day=day,
+                          days=days)
+        # The conditional UPDATE is the claim: a sender running at the same time gets none of these rows.
+        if not mine.filter(free).update(claimed_at=now):
+            continue
+        rows = list(mine.filter(claimed_at=now).select_related("invoice__customer", "invoice__organisation")
+                    .order_by("invoice__due_date", "invoice__number"))
+        outcome = send_group(rows, now)
+        if outcome != "cancelled":
+            done["payment_reminders" if outcome == "sent" else "payment_reminders_failed"] += 1
     return done
 
 
@@ -316,19 +363,27 @@ def send_reminders(today: date, now: datetime | None = None) -> dict[str, int]:
 
 
 def letter_filename(reminder: Reminder) -> str:
-    return f"mise-en-demeure-{reminder.invoice.number}.pdf"
+    return f"mise-en-demeure-{reminder.day:%Y-%m-%d}.pdf"
+
+
+def letter_rows(reminder: Reminder) -> list[Reminder]:
+    """The documents the letter of `reminder` claims: the customer's due the same step the same day."""
+    return list(Reminder.objects.filter(
+        invoice__organisation_id=reminder.invoice.organisation_id, invoice__customer_id=reminder.invoice.customer_id,
+        day=reminder.day, days=reminder.days).exclude(status=ReminderStatus.CANCELLED).select_related(
+        "invoice").order_by("invoice__due_date", "invoice__number"))
 
 
 def letter_pdf(reminder: Reminder) -> bytes:
-    """The letter's PDF; drawn on first request from what the reminder recorded and kept."""
+    """The letter's PDF; drawn when first sent (or asked) from what the reminders recorded, and kept."""
     from .documents import render_letter
 
     invoice = reminder.invoice
     folder = Path(settings.MEDIA_ROOT) / "reminders" / str(invoice.organisation_id)
-    path = folder / f"{invoice.number}-J{reminder.days}.pdf"
+    path = folder / f"{invoice.customer_id}-{reminder.day:%Y%m%d}-J{reminder.days}.pdf"
     if path.exists():
         return path.read_bytes()
-    pdf = render_letter(reminder)
+    pdf = render_letter(letter_rows(reminder))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pdf)
