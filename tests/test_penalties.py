@@ -76,4 +76,5 @@ def test_walking_day_by_day_sends_each_step_at_most_once_in_order(steps, until):
 def test_placeholders():
     assert fill("{number} : {outstanding} {autre}", {"number": "F1", "outstanding": "10,00 €"}) == \
         "F1 : 10,00 € {autre}"
+    assert fill("Bonjour\nIBAN : {iban}\n{seller}", {"iban": "", "seller": "Essai"}) == "Bonjour\nEssai"
     assert unknown_placeholders("{number} {numero} {numero} {iban}") == ["numero"]

@@ -30,7 +30,7 @@ from cascade.payments.reminders import (
     send_reminders,
     update_plan,
 )
-from cascade.subscriptions.models import Subscription
+from cascade.subscriptions.models import Subscription, SubscriptionVersion
 from conftest import DEMO_DAY
 from conftest import body_of as body_with_crlf
 
@@ -215,6 +215,20 @@ def test_credit_notes_are_never_chased_and_payment_notices_are(db, inbox):
     cancel_invoice(essai.invoice, reason="erreur")
     assert send_reminders(_day(essai.invoice, 45))["payment_reminders"] == 0
     assert not Reminder.objects.exists()
+
+    # A rent called by payment notices: the notice is chased like an invoice.
+    notices = Site("Bailleur Essai", "bailleur-essai")
+    subscription = notices.subscribe(notices.place("Maison", vat=False), "Jeanne Martin", "M1",
+                                     entry=date(2026, 10, 1), exit=date(2026, 10, 31), rent="450.00")
+    SubscriptionVersion.objects.filter(subscription=subscription).update(payment_notice=True)
+    Organisation.objects.filter(pk=subscription.subscriber_id).update(email="jeanne@example.org")
+    bill_until(date(2026, 10, 1), organisation_id=notices.operator.pk)
+    notice = notices.invoices().get()
+    assert (notice.kind, notice.number) == ("payment_notice", "E2026-000001")
+    assert send_reminders(_day(notice, 7))["payment_reminders"] == 1
+    body = _body(inbox.only("jeanne@example.org"))
+    assert "– E2026-000001 du 01/10/2026, échue le 31/10/2026 : 450,00\u00a0€ restant dus" in body
+    assert "IBAN" not in body  # the seller has none: the line is left out
 
 
 def test_without_address_the_reminder_is_shown_not_sent(db, inbox):

@@ -36,5 +36,7 @@ def unknown_placeholders(text: str) -> list[str]:
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:
-    """`text` with each {placeholder} replaced; other braces are left as written."""
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    """`text` with each {placeholder} replaced; other braces are left as written. A line naming a placeholder
+    without a value (no IBAN) is left out, rather than printed with a hole."""
+    lines = [line for line in text.split("\n") if all(values.get(name) != "" for name in PLACEHOLDER.findall(line))]
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), "\n".join(lines))

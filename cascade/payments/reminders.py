@@ -199,7 +199,7 @@ def _values(rows: list[Reminder]) -> dict[str, str]:
             "total": format_eur(sum((r.invoice.total_incl_vat for r in rows), Decimal(0))),
             "outstanding": format_eur(outstanding), "days_late": str(rows[0].days_late),
             "penalties": format_eur(penalties), "recovery_fee": format_eur(fee),
-            "amount_claimed": format_eur(outstanding + penalties + fee), "iban": oldest.seller.get("iban") or "—",
+            "amount_claimed": format_eur(outstanding + penalties + fee), "iban": oldest.seller.get("iban") or "",
             "documents": "\n".join(_line(r.invoice, r.outstanding) for r in rows)}
 
 
