@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
-from test_billing_run import Site
+from test_payments import two_invoices  # noqa: F401 (a fixture, used below)
 from test_reminders import pdf_text
 
 from cascade.accounts.models import Membership, Role
@@ -16,7 +16,6 @@ from cascade.billing.actions import bill_until, cancel_invoice
 from cascade.payments.actions import record_payment
 from cascade.payments.documents import render_statement
 from cascade.payments.statement import balance, statement_of
-from cascade.subscriptions.models import Subscription
 
 D = Decimal
 
@@ -27,19 +26,14 @@ def files_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def account(db):
+def account(two_invoices):  # noqa: F811 (the fixture of test_payments)
     """Atelier Aubépine: October 310.00 and November 250.00; 500.00 paid on 05/11; its neighbour owes 99.00."""
-    essai = Site()
-    halle = essai.place("Halle Essai", vat=False)
-    october = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 10, 1), exit=date(2026, 10, 31),
-                              rent="310.00")
-    november = essai.subscribe(halle, "Atelier Aubépine (bis)", "A2", entry=date(2026, 11, 1),
-                               exit=date(2026, 11, 30), rent="250.00")
-    Subscription.objects.filter(pk=november.pk).update(subscriber=october.subscriber)
+    essai = two_invoices
+    halle = essai.invoices().first().place
     essai.neighbour = essai.subscribe(halle, "Voisin", "A3", entry=date(2026, 11, 1), exit=date(2026, 11, 30),
                                       rent="99.00").subscriber
     bill_until(date(2026, 11, 1), organisation_id=essai.operator.pk)
-    essai.customer = october.subscriber
+    essai.customer = essai.payer
     record_payment(essai.operator, essai.customer, amount=D("500.00"), received_on=date(2026, 11, 5),
                    means="transfer", reference="VIR AUBEPINE")
     return essai
