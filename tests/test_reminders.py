@@ -43,6 +43,14 @@ def files_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture
+def others_quiet(db):
+    """The organisations already there (the demo, when another test built it) are not chased by this test's
+    passes: only what the test builds is."""
+    DunningPlan.objects.bulk_create(DunningPlan(organisation=o, enabled=False)
+                                    for o in Organisation.objects.filter(dunning_plan__isnull=True))
+
+
 def _essai(*, siret: str = SIRET, email: str = "compta@aubepine.example.org", rent: str = "1000.00") -> Site:
     """Atelier Aubépine owes October: one invoice of `rent` without VAT, due on 31/10/2026."""
     essai = Site()
@@ -74,7 +82,7 @@ def pdf_text(pdf: bytes) -> str:
     return re.sub(r"[\s\u00a0\u202f]+", " ", text)
 
 
-def test_the_plan_sends_each_step_once_on_its_day(db, inbox, tmp_path):
+def test_the_plan_sends_each_step_once_on_its_day(others_quiet, inbox, tmp_path):
     essai = _essai()
     invoice = essai.invoice
     assert (invoice.number, invoice.due_date, invoice.total_incl_vat) == ("F2026-000001", date(2026, 10, 31),
@@ -120,7 +128,7 @@ def test_the_plan_sends_each_step_once_on_its_day(db, inbox, tmp_path):
     assert AuditEvent.objects.filter(action="invoice.reminded", object_id=str(invoice.pk)).count() == 3
 
 
-def test_a_paid_invoice_is_not_chased_and_a_partly_paid_one_for_what_is_left(db, inbox):
+def test_a_paid_invoice_is_not_chased_and_a_partly_paid_one_for_what_is_left(others_quiet, inbox):
     essai = _essai()
     invoice = essai.invoice
     send_reminders(_day(invoice, 7))
@@ -138,7 +146,7 @@ def test_a_paid_invoice_is_not_chased_and_a_partly_paid_one_for_what_is_left(db,
     assert len(inbox.messages) == 2
 
 
-def test_reminders_stop_while_disputed_and_resume_with_the_step_due(db, inbox):
+def test_reminders_stop_while_disputed_and_resume_with_the_step_due(others_quiet, inbox):
     essai = _essai()
     invoice = essai.invoice
     alice = get_user_model().objects.create_user("alice@essai.example.org", "alice@essai.example.org", "x")
@@ -166,7 +174,7 @@ def test_reminders_stop_while_disputed_and_resume_with_the_step_due(db, inbox):
     assert found.reason == "Les travaux promis ne sont pas faits"
 
 
-def test_a_customer_late_on_several_documents_gets_one_message_and_one_letter(db, inbox):
+def test_a_customer_late_on_several_documents_gets_one_message_and_one_letter(others_quiet, inbox):
     essai = _essai()
     second = essai.subscribe(essai.invoice.place, "Atelier Aubépine (bis)", "A2", entry=date(2026, 11, 1),
                              exit=date(2026, 11, 30), rent="500.00")
@@ -188,14 +196,14 @@ def test_a_customer_late_on_several_documents_gets_one_message_and_one_letter(db
         ("F2026-000001", 45, 76, D("25.30")), ("F2026-000002", 45, 45, D("7.49"))]
 
 
-def test_an_invoice_found_long_overdue_gets_only_the_latest_step(db, inbox):
+def test_an_invoice_found_long_overdue_gets_only_the_latest_step(others_quiet, inbox):
     essai = _essai()
     assert send_reminders(_day(essai.invoice, 200)) == {"payment_reminders": 1, "payment_reminders_failed": 0}
     assert list(Reminder.objects.values_list("days", flat=True)) == [45]
     assert send_reminders(_day(essai.invoice, 201))["payment_reminders"] == 0
 
 
-def test_a_consumer_owes_neither_the_commercial_penalties_nor_the_40_euro_fee(db, inbox, tmp_path):
+def test_a_consumer_owes_neither_the_commercial_penalties_nor_the_40_euro_fee(others_quiet, inbox, tmp_path):
     """A buyer without SIREN or SIRET is a consumer: L441-10 and D441-5 are rules between professionals."""
     essai = _essai(siret="")
     send_reminders(_day(essai.invoice, 45))
@@ -208,7 +216,7 @@ def test_a_consumer_owes_neither_the_commercial_penalties_nor_the_40_euro_fee(db
     assert "intérêts au taux légal à compter de la présente" in text
 
 
-def test_credit_notes_are_never_chased_and_payment_notices_are(db, inbox):
+def test_credit_notes_are_never_chased_and_payment_notices_are(others_quiet, inbox):
     from cascade.billing.actions import cancel_invoice
 
     essai = _essai()
@@ -231,14 +239,14 @@ def test_credit_notes_are_never_chased_and_payment_notices_are(db, inbox):
     assert "IBAN" not in body  # the seller has none: the line is left out
 
 
-def test_without_address_the_reminder_is_shown_not_sent(db, inbox):
+def test_without_address_the_reminder_is_shown_not_sent(others_quiet, inbox):
     essai = _essai(email="")
     assert send_reminders(_day(essai.invoice, 7)) == {"payment_reminders": 0, "payment_reminders_failed": 1}
     assert Reminder.objects.get().status == ReminderStatus.NO_ADDRESS
     assert inbox.messages == []
 
 
-def test_the_tick_sends_the_reminders(db, inbox):
+def test_the_tick_sends_the_reminders(others_quiet, inbox):
     essai = _essai()
     out = io.StringIO()
     call_command("tick", "--today", _day(essai.invoice, 7).isoformat(), "--json", stdout=out)
@@ -246,7 +254,7 @@ def test_the_tick_sends_the_reminders(db, inbox):
     assert (done["payment_reminders"], done["payment_reminders_failed"]) == (1, 0)
 
 
-def test_a_manager_edits_the_plan(db):
+def test_a_manager_edits_the_plan(others_quiet):
     essai = _essai()
     plan = ensure_plan(essai.operator)
     with pytest.raises(DunningError) as error:
@@ -265,10 +273,9 @@ def test_a_manager_edits_the_plan(db):
                                                                   "Voir la lettre : 1\u202f048,22\u00a0€")
 
 
-def test_the_invoice_page_shows_the_history_and_the_letter(db, inbox, site, alice_client):
+def test_the_invoice_page_shows_the_history_and_the_letter(site, others_quiet, inbox, alice_client):
     essai = _essai()
     Membership.objects.create(user=site["alice"], organisation=essai.operator, role=Role.MANAGER)
-    DunningPlan.objects.create(organisation=site["operator"], enabled=False)  # the demo's own: not this test's
     send_reminders(_day(essai.invoice, 7))
     send_reminders(_day(essai.invoice, 45))
     page = alice_client.get(reverse("invoice", args=[essai.invoice.pk])).content.decode()
@@ -331,11 +338,12 @@ def test_the_plan_page(db, client):
             "days_3": ""}
     page = client.post(url, form, follow=True).content.decode()
     assert "étape 2 : variable inconnue {montant}" in page
-    assert list(DunningPlan.objects.get().steps.values_list("days", flat=True)) == [7, 21, 45]
+    assert list(DunningPlan.objects.get(organisation=essai.operator).steps.values_list("days", flat=True)) == [
+        7, 21, 45]
     form["body_2"] = "Voir la lettre jointe : {amount_claimed}"
     page = client.post(url, form, follow=True).content.decode()
     assert "Le plan de relance est enregistré." in page
-    plan = DunningPlan.objects.get()
+    plan = DunningPlan.objects.get(organisation=essai.operator)
     assert plan.late_penalty_rate == D("12.40")
     assert list(plan.steps.values_list("days", "kind")) == [(10, "friendly"), (40, "letter")]
     assert AuditEvent.objects.filter(action="dunning.plan_updated", actor=manager).count() == 1
