@@ -29,7 +29,7 @@ from cascade.contracts.models import Contract, DocumentTemplate
 from cascade.payments.debits import export_batch, send_prenotifications
 from cascade.payments.demo import Movement, camt053
 from cascade.payments.mandates import create_mandate
-from cascade.payments.models import DirectDebitBatch, Mandate, StatementLine
+from cascade.payments.models import DirectDebitBatch, Mandate, Reminder, StatementLine, StepKind
 from cascade.payments.statements import import_statement
 from cascade.places.models import Place, Resource
 from cascade.signing.actions import SignerSpec
@@ -102,6 +102,15 @@ class Demo:
     def invoice(self) -> Invoice:
         invoices = Invoice.objects.filter(organisation=self.operator, customer=self.occupant)
         return invoices.order_by("pk").first()
+
+    @cached_property
+    def letter(self) -> Reminder:
+        """A formal notice letter sent for the invoice (as the dunning pass records it)."""
+        invoice = self.invoice
+        return Reminder.objects.create(
+            invoice=invoice, days=45, kind=StepKind.LETTER, day=date(2026, 12, 1), days_late=45,
+            outstanding=invoice.total_incl_vat, late_penalty_rate=Decimal("12.15"), penalties=Decimal("1.00"),
+            recovery_fee=Decimal("40.00"), subject="Mise en demeure", body="Bonjour", status="sent")
 
     @cached_property
     def subscription(self) -> Subscription:
@@ -221,6 +230,12 @@ CASES: dict[str, Case] = {
                                    alice_status=302, manage_only=True),
     "statement_line_dismiss": Case(lambda d: reverse("statement_line_dismiss", args=[d.statement_line.pk]), "post",
                                    alice_status=302, manage_only=True),
+    "invoice_dispute": Case(lambda d: reverse("invoice_dispute", args=[d.invoice.pk]), "post", alice_status=302,
+                            manage_only=True),
+    "reminder_pdf": Case(lambda d: reverse("reminder_pdf", args=[d.letter.pk])),
+    "dunning_plan": Case(lambda d: reverse("dunning_plan", args=[d.operator.pk]), manage_only=True),
+    "occupant_account": Case(lambda d: reverse("occupant_account", args=[d.occupant.pk])),
+    "occupant_statement": Case(lambda d: reverse("occupant_statement", args=[d.occupant.pk])),
     "invoices_export": Case(lambda d: reverse("invoices_export", args=[d.operator.pk]) + "?month=2026-03"),
     "billing_preview": Case(lambda d: reverse("billing_preview", args=[d.operator.pk]), manage_only=True),
     "place": Case(lambda d: reverse("place", args=[d.place.pk])),
@@ -368,6 +383,14 @@ def test_an_invoice_is_also_seen_by_its_customer(demo, site):
     assert client.get(reverse("invoice", args=[demo.invoice.pk])).status_code == 200
     assert client.get(reverse("occupant", args=[demo.occupant.pk])).status_code == 200
     assert client.get(reverse("invoice", args=[other.pk])).status_code == 404
+    # Its own account, statement and formal notice letters; not another occupant's.
+    assert client.get(reverse("occupant_account", args=[demo.occupant.pk])).status_code == 200
+    assert client.get(reverse("occupant_statement", args=[demo.occupant.pk])).status_code == 200
+    assert client.get(reverse("reminder_pdf", args=[demo.letter.pk])).status_code == 200
+    assert client.get(reverse("occupant_account", args=[other.customer_id])).status_code == 404
+    assert client.get(reverse("occupant_statement", args=[other.customer_id])).status_code == 404
+    # Disputing is the seller's business.
+    assert client.post(reverse("invoice_dispute", args=[demo.invoice.pk]), {"reason": "non"}).status_code == 404
     assert client.get(reverse("dashboard", args=[demo.operator.pk])).status_code == 404
     assert client.get(reverse("place", args=[demo.place.pk])).status_code == 404
 

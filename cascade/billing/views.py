@@ -56,7 +56,8 @@ def invoices(request, org_id: int):
     query.pop("page", None)
     customers = scoped(Organisation, request.user).filter(operator=operator, received_invoices__isnull=False)
     return render(request, "billing/invoices.html", {
-        "operator": operator, "page": page, "invoices": page.object_list, "totals": totals,
+        "operator": operator, "can_manage": role_in(request.user, operator.pk) in BILLING_ROLES,
+        "page": page, "invoices": page.object_list, "totals": totals,
         "places": scoped(Place, request.user).filter(organisation=operator),
         # Sorted as a reader expects ("Élise" beside "Elsa", not after "Zoé"), whatever the database's collation.
         "customers": sorted(customers.distinct(), key=lambda org: normalise(org.name)),
@@ -70,7 +71,7 @@ def invoice_detail(request, invoice_id: int):
     invoice = get_scoped_or_404(Invoice.objects.select_related("customer", "place", "subscription"),
                                 request.user, pk=invoice_id)
     from cascade.payments.actions import STATES, settlements
-    from cascade.payments.models import Means
+    from cascade.payments.models import Means, StepKind
 
     today = timezone.localdate()
     settlement = settlements([invoice], today).get(invoice.pk)
@@ -79,7 +80,10 @@ def invoice_detail(request, invoice_id: int):
         "can_send": role_in(request.user, invoice.organisation_id) in BILLING_ROLES,
         "settlement": settlement, "state": STATES[settlement.state] if settlement else None,
         "allocations": invoice.allocations.select_related("payment").order_by("payment__received_on", "pk"),
-        "means": Means.choices, "today": today})
+        "means": Means.choices, "today": today,
+        "reminders": invoice.reminders.order_by("days"), "letter_kind": StepKind.LETTER,
+        "disputes": list(invoice.disputes.select_related("opened_by", "closed_by")),
+    })
 
 
 @login_required

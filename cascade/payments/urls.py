@@ -15,4 +15,9 @@ urlpatterns = [
     path("statements/<int:statement_id>/", views.statement_detail, name="statement"),
     path("statement-lines/<int:line_id>/confirm/", views.statement_line_confirm, name="statement_line_confirm"),
     path("statement-lines/<int:line_id>/dismiss/", views.statement_line_dismiss, name="statement_line_dismiss"),
+    path("invoices/<int:invoice_id>/dispute/", views.invoice_dispute, name="invoice_dispute"),
+    path("reminders/<int:reminder_id>/letter.pdf", views.reminder_pdf, name="reminder_pdf"),
+    path("o/<int:org_id>/reminders/", views.dunning_plan, name="dunning_plan"),
+    path("occupants/<int:org_id>/account/", views.occupant_account, name="occupant_account"),
+    path("occupants/<int:org_id>/statement.pdf", views.occupant_statement, name="occupant_statement"),
 ]

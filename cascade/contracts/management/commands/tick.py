@@ -12,13 +12,15 @@ from cascade.contracts.alerts import send_end_notices
 from cascade.dates import DateInputError, parse_day
 from cascade.payments.debits import send_prenotifications
 from cascade.payments.mandates import lapse_mandates
+from cascade.payments.reminders import send_reminders
 from cascade.signing.actions import remind_and_expire
 
 
 class Command(BaseCommand):
     help = ("The periodic pass, safe to run as often as wanted (cron): issue the invoices due, e-mail those "
-            "not sent yet, signature reminders and expiries, alerts before conventions end, direct debit "
-            "pre-notifications, mandates lapsed after 36 months without a debit.")
+            "not sent yet, payment reminders by each organisation's dunning plan, signature reminders and expiries, "
+            "alerts before conventions end, direct debit pre-notifications, mandates lapsed after 36 months without "
+            "a debit.")
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="the day to act as (YYYY-MM-DD); default: today, Europe/Paris")
@@ -35,7 +37,9 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(done))
             else:
                 self.stdout.write(f"{timezone.localtime():%d/%m/%Y %H:%M} — {done['issued']} document(s) issued, "
-                                  f"{done['sent']} e-mailed ({done['send_failed']} failed), {done['reminded']} "
+                                  f"{done['sent']} e-mailed ({done['send_failed']} failed), "
+                                  f"{done['payment_reminders']} payment reminder(s) "
+                                  f"({done['payment_reminders_failed']} failed), {done['reminded']} "
                                   f"signature reminder(s), {done['expired']} expired request(s), "
                                   f"{done['end_notices']} end-of-convention alert(s), "
                                   f"{done['prenotifications']} direct debit pre-notification(s), "
@@ -57,7 +61,7 @@ class Command(BaseCommand):
         run = bill_until(today)
         for refusal in run.refused:
             self.stderr.write(f"Not billed: {refusal}")
-        done = {"issued": len(run.issued), **send_due(now), **remind_and_expire(now)}
+        done = {"issued": len(run.issued), **send_due(now), **send_reminders(today, now), **remind_and_expire(now)}
         done["end_notices"] = send_end_notices(today)
         done["mandates_lapsed"] = lapse_mandates(today)
         done["prenotifications"] = send_prenotifications(today)
