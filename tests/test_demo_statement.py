@@ -16,7 +16,6 @@ from django.core.management import call_command
 
 from cascade.billing.models import Invoice
 from cascade.payments.actions import settlements
-from cascade.payments.demo import record_demo_direct_debit
 from cascade.payments.models import LineStatus, Payment, StatementLine
 
 DEMO = Path(__file__).resolve().parents[1] / "cascade" / "demo"
@@ -29,7 +28,7 @@ def _import(path: Path, slug: str) -> dict:
 
 
 def test_the_demo_november_statement_imports_and_matches(operator):
-    debit = record_demo_direct_debit(operator)
+    debit = Payment.objects.get(organisation=operator, source="sepa")
     october = debit.allocations.get().invoice
     assert (debit.reference, debit.payer.name, debit.amount, debit.means, debit.source) == (
         "F2026-000939", "Alix Haddad", Decimal("1015.20"), "direct_debit", "sepa")
@@ -65,7 +64,7 @@ def test_the_demo_november_statement_imports_and_matches(operator):
 
 
 def test_the_ofx_twin_matches_the_same_way_without_payer_ibans(operator):
-    debit = record_demo_direct_debit(operator)
+    debit = Payment.objects.get(organisation=operator, source="sepa")
 
     summary = _import(DEMO / "releve-2026-11.ofx", operator.slug)
 

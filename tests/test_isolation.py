@@ -160,7 +160,8 @@ class Demo:
         create_mandate(self.operator, self.occupant, iban="FR7620041445099004349082629", signed_on=date(2025, 1, 2))
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             send_prenotifications(date(2026, 11, 2))
-        return export_batch(self.operator, date(2026, 11, 16), today=date(2026, 11, 10))
+        # November's invoice (the demo's history before is paid), debited on its due date.
+        return export_batch(self.operator, date(2026, 12, 1), today=date(2026, 11, 25))
 
     @cached_property
     def signed_request(self) -> SignatureRequest:

@@ -19,8 +19,8 @@ from cascade.accounts.models import AuditEvent, Membership, Organisation, Role
 from cascade.billing.actions import bill_until
 from cascade.billing.models import Invoice
 from cascade.billing.sending import recipients
-from cascade.payments.actions import record_payment
-from cascade.payments.models import DunningPlan, Reminder, ReminderStatus
+from cascade.payments.actions import record_payment, settlements
+from cascade.payments.models import Allocation, DunningPlan, Payment, Reminder, ReminderStatus
 from cascade.payments.reminders import (
     DunningError,
     StepInput,
@@ -296,11 +296,15 @@ def test_on_the_demo_the_tick_chases_what_is_unpaid_and_only_that(site, inbox):
     """Issue 5's done-when: after billing, the reminders go out for what is unpaid (`cascade tick`)."""
     operator = site["operator"]
     invoices = list(Invoice.objects.filter(organisation=operator).select_related("customer"))
-    late = [i for i in invoices if i.due_date <= DEMO_DAY - timedelta(days=7)]
+    # The demo's history is paid but by two late payers (and a direct debit returned in November).
+    open_ = settlements(invoices, DEMO_DAY)
+    late = [i for i in invoices if i.due_date <= DEMO_DAY - timedelta(days=7) and i.pk in open_
+            and open_[i.pk].outstanding > 0]
+    assert len({i.customer_id for i in late}) == 2
     payer = late[0].customer
     for invoice in [i for i in late if i.customer_id == payer.pk]:
-        record_payment(operator, payer, amount=invoice.total_incl_vat, received_on=DEMO_DAY, means="transfer",
-                       invoices=[invoice])
+        record_payment(operator, payer, amount=open_[invoice.pk].outstanding, received_on=DEMO_DAY,
+                       means="transfer", invoices=[invoice])
     chased = {i.customer_id for i in late if i.customer_id != payer.pk}
     with_address = {c.pk for c in Organisation.objects.filter(pk__in=chased) if recipients(c)}
 
@@ -355,9 +359,12 @@ def test_recording_the_reminders_due_takes_a_few_queries_whatever_the_number_of_
 
     from cascade.payments.reminders import ensure_plans, record_due
 
+    # The demo as if nobody had paid anything but October's direct debit.
+    Allocation.objects.filter(payment__source="import").delete()
+    Payment.objects.filter(source="import").delete()
     ensure_plans()
     with CaptureQueriesContext(connection) as queries:
         recorded = record_due(DEMO_DAY)
-    # 1 960 documents of the demo: a handful of queries per 500 documents, not one per document.
-    assert recorded == Invoice.objects.filter(due_date__lte=DEMO_DAY - timedelta(days=7)).count() == 1960
+    # 1 959 documents of the demo: a handful of queries per 500 documents, not one per document.
+    assert recorded == Invoice.objects.filter(due_date__lte=DEMO_DAY - timedelta(days=7)).count() - 1 == 1959
     assert len(queries) <= 60

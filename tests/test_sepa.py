@@ -30,7 +30,7 @@ from cascade.payments.mandates import (
     mandate_pdf,
     revoke_mandate,
 )
-from cascade.payments.models import DirectDebit, Mandate, MandateStatus, Payment, PreNotification
+from cascade.payments.models import Allocation, DirectDebit, Mandate, MandateStatus, Payment, PreNotification
 from cascade.payments.sepa import (
     SEPA_CHARACTERS,
     add_months,
@@ -150,10 +150,13 @@ def operator(site) -> Organisation:
 
 @pytest.fixture
 def debtor(site) -> Organisation:
-    """A demo occupant with open invoices."""
-    return (Organisation.objects.filter(operator=site["operator"], kind=OrganisationKind.OCCUPANT,
-                                        received_invoices__isnull=False).exclude(iban="").distinct()
-            .order_by("name").first())
+    """A demo occupant with open invoices: what it paid before is forgotten (the demo's history)."""
+    found = (Organisation.objects.filter(operator=site["operator"], kind=OrganisationKind.OCCUPANT,
+                                         received_invoices__isnull=False).exclude(iban="").distinct()
+             .order_by("name").first())
+    Allocation.objects.filter(payment__payer=found).delete()
+    Payment.objects.filter(payer=found).delete()
+    return found
 
 
 @pytest.fixture

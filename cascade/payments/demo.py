@@ -68,6 +68,38 @@ def record_demo_direct_debit(operator: Organisation) -> Payment | None:
                           means=Means.DIRECT_DEBIT, reference=invoice.number, invoices=[invoice], source="sepa")
 
 
+# The demo's history is paid up to here, by transfer, except by the late payers; November's statement
+# (cascade/demo/releve-2026-11.*) brings what was paid in November.
+DEMO_HISTORY_END = date(2026, 11, 1)
+LATE_PAYERS = 2
+
+
+def record_demo_history(operator: Organisation) -> tuple[int, list[str]]:
+    """Before Cascade, the occupants paid their documents a week after issue, as the payments imported
+    from the operator's bank would show, except two occupants, whose September and October documents
+    are still open (the reminders chase them). Returns the payments recorded and the late payers."""
+    from .actions import PAYABLE, settlements
+    from .models import Allocation
+
+    documents = list(Invoice.objects.filter(organisation=operator, kind__in=PAYABLE, total_incl_vat__gt=0,
+                                            issue_date__lt=DEMO_HISTORY_END).select_related("customer")
+                     .order_by("issue_date", "number"))
+    # The last occupants by name who have neither a mandate nor a direct debit are late.
+    by_debit = set(Payment.objects.filter(organisation=operator, means=Means.DIRECT_DEBIT).values_list(
+        "payer_id", flat=True)) | set(operator.mandates_received.values_list("debtor_id", flat=True))
+    late = sorted({d.customer.name for d in documents if d.customer_id not in by_debit})[-LATE_PAYERS:]
+    open_ = settlements(documents, DEMO_HISTORY_END)
+    paid = [d for d in documents if open_[d.pk].outstanding > 0 and not (
+        d.customer.name in late and d.issue_date >= date(2026, 9, 1))]
+    payments = Payment.objects.bulk_create(
+        Payment(organisation=operator, payer=d.customer, received_on=d.issue_date + timedelta(days=7),
+                amount=open_[d.pk].outstanding, means=Means.TRANSFER, reference=d.number, source="import")
+        for d in paid)
+    Allocation.objects.bulk_create(Allocation(payment=p, invoice=d, amount=p.amount)
+                                   for p, d in zip(payments, paid, strict=True))
+    return len(payments), late
+
+
 @dataclass(frozen=True)
 class Movement:
     booked_on: date

@@ -9,7 +9,7 @@ from cascade.billing.actions import bill_until
 from cascade.billing.models import InvoiceSend, SendStatus
 from cascade.contracts.demo import sign_demo_conventions
 from cascade.imports.services import import_workbook
-from cascade.payments.demo import record_demo_direct_debit, sign_demo_mandates
+from cascade.payments.demo import record_demo_direct_debit, record_demo_history, sign_demo_mandates
 
 DEMO_WORKBOOK = Path(__file__).resolve().parents[3] / "demo" / "operator-workbook.xlsx"
 DEMO_EMAIL = "demo@cascade.example.org"
@@ -52,6 +52,10 @@ class Command(BaseCommand):
             debit = record_demo_direct_debit(report.operator)
             if debit is not None:
                 self.stdout.write(f"Demo direct debit: {debit.reference}, {debit.amount} € from {debit.payer.name}.")
+            paid, late = record_demo_history(report.operator)
+            self.stdout.write(f"Demo payments before November: {paid}; late payers: {', '.join(late)}. Import "
+                              f"November's statement: `cascade import_statement "
+                              f"cascade/demo/releve-2026-11.camt053.xml --organisation {report.operator.slug}`.")
         for refusal in run.refused:
             self.stderr.write(f"Not billed: {refusal}")
         self.stdout.write(self.style.SUCCESS(
