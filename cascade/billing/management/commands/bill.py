@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cascade.billing.actions import bill_until
 from cascade.billing.formatting import format_eur
 from cascade.dates import DateInputError, parse_day
+from cascade.ledger.posting import post_pending
 
 
 class Command(BaseCommand):
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         except DateInputError as error:
             raise CommandError(f"--until: {error}") from None
         run = bill_until(day, dry_run=dry_run)
+        if not dry_run:
+            post_pending()  # what was issued is in the ledger when the command ends
         if json:
             self.stdout.write(_dumps(run.as_dict()))
             _fail_on(run)

@@ -10,12 +10,15 @@ from cascade.billing.actions import bill_until
 from cascade.billing.sending import send_due
 from cascade.contracts.alerts import send_end_notices
 from cascade.dates import DateInputError, parse_day
+from cascade.ledger.posting import post_pending
+from cascade.payments.deposits import call_due_deposits
 from cascade.signing.actions import remind_and_expire
 
 
 class Command(BaseCommand):
     help = ("The periodic pass, safe to run as often as wanted (cron): issue the invoices due, e-mail those "
-            "not sent yet, signature reminders and expiries, alerts before conventions end.")
+            "not sent yet, signature reminders and expiries, alerts before conventions end, deposits called at "
+            "entry, everything posted to the ledger.")
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="the day to act as (YYYY-MM-DD); default: today, Europe/Paris")
@@ -34,7 +37,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{timezone.localtime():%d/%m/%Y %H:%M} — {done['issued']} document(s) issued, "
                                   f"{done['sent']} e-mailed ({done['send_failed']} failed), {done['reminded']} "
                                   f"signature reminder(s), {done['expired']} expired request(s), "
-                                  f"{done['end_notices']} end-of-convention alert(s).")
+                                  f"{done['end_notices']} end-of-convention alert(s), {done['deposits_called']} deposit(s) "
+                                  f"called, {done['posted']} ledger entr(y/ies) posted.")
             if not options["every"]:
                 return
             close_old_connections()
@@ -54,4 +58,7 @@ class Command(BaseCommand):
             self.stderr.write(f"Not billed: {refusal}")
         done = {"issued": len(run.issued), **send_due(now), **remind_and_expire(now)}
         done["end_notices"] = send_end_notices(today)
+        done["deposits_called"] = call_due_deposits(today)
+        # Last: what was issued, paid or called above is in the ledger when the pass ends.
+        done["posted"] = post_pending()
         return done
