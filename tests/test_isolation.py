@@ -26,6 +26,7 @@ from cascade.billing.models import Invoice
 from cascade.contracts import actions as contracts
 from cascade.contracts.demo import _vacant_spaces
 from cascade.contracts.models import Contract, DocumentTemplate
+from cascade.payments.models import Deposit
 from cascade.places.models import Place, Resource
 from cascade.signing.actions import SignerSpec
 from cascade.signing.models import Party, SignatureRequest
@@ -101,6 +102,11 @@ class Demo:
     @cached_property
     def subscription(self) -> Subscription:
         return Subscription.objects.filter(subscriber=self.occupant).order_by("pk").first()
+
+    @cached_property
+    def deposit(self) -> Deposit:
+        return Deposit.objects.create(organisation=self.operator, subscription=self.subscription,
+                                      amount=Decimal("876.00"), called_on=date(2026, 1, 1))
 
     @cached_property
     def contract(self) -> Contract:
@@ -180,6 +186,12 @@ CASES: dict[str, Case] = {
                            manage_only=True),
     "invoice_payment": Case(lambda d: reverse("invoice_payment", args=[d.invoice.pk]), "post", alice_status=302,
                             manage_only=True),
+    "deposit_call": Case(lambda d: reverse("deposit_call", args=[d.subscription.pk]), "post", alice_status=302,
+                         manage_only=True),
+    "deposit_update": Case(lambda d: reverse("deposit_update", args=[d.deposit.pk]), "post", alice_status=302,
+                           manage_only=True),
+    "ledger": Case(lambda d: reverse("ledger", args=[d.operator.pk]) + "?year=2026"),
+    "ledger_export": Case(lambda d: reverse("ledger_export", args=[d.operator.pk]) + "?year=2026&format=csv"),
     "invoices_export": Case(lambda d: reverse("invoices_export", args=[d.operator.pk]) + "?month=2026-03"),
     "billing_preview": Case(lambda d: reverse("billing_preview", args=[d.operator.pk]), manage_only=True),
     "place": Case(lambda d: reverse("place", args=[d.place.pk])),

@@ -9,6 +9,7 @@ from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from cascade.accounts.audit import record
+from cascade.billing.formatting import format_eur
 from cascade.subscriptions.models import Subscription, SubscriptionStatus, VersionStatus
 
 from .models import Deposit
@@ -69,11 +70,14 @@ def receive_deposit(deposit: Deposit, *, received_on: date, acting_user=None) ->
     return deposit
 
 
-def _check_held(deposit: Deposit, amount: Decimal) -> None:
+def _check_received(deposit: Deposit) -> None:
     if deposit.received_on is None:
         raise DepositError(_("The deposit has not been received: there is nothing to give back or keep."))
+
+
+def _check_held(deposit: Deposit, amount: Decimal) -> None:
     if amount > deposit.held:
-        raise DepositError(_("Only %(held)s € of the deposit is still held.") % {"held": deposit.held})
+        raise DepositError(_("Only %(held)s of the deposit is still held.") % {"held": format_eur(deposit.held)})
 
 
 @transaction.atomic
@@ -83,6 +87,7 @@ def return_deposit(deposit: Deposit, *, returned_on: date, amount: Decimal | Non
     deposit = _locked(deposit)
     if deposit.returned_on is not None:
         raise DepositError(_("This deposit was already returned."))
+    _check_received(deposit)
     amount = _cents(deposit.held if amount is None else amount)
     _check_held(deposit, amount)
     deposit.returned_on, deposit.returned_amount = returned_on, amount
@@ -104,6 +109,7 @@ def retain_deposit(deposit: Deposit, *, retained_on: date, amount: Decimal, reas
         raise DepositError(_("Part of this deposit was already retained."))
     if deposit.returned_on is not None:
         raise DepositError(_("This deposit was already returned."))
+    _check_received(deposit)
     amount = _cents(amount)
     _check_held(deposit, amount)
     deposit.retained_on, deposit.retained_amount, deposit.retained_reason = retained_on, amount, reason.strip()

@@ -37,8 +37,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"{timezone.localtime():%d/%m/%Y %H:%M} — {done['issued']} document(s) issued, "
                                   f"{done['sent']} e-mailed ({done['send_failed']} failed), {done['reminded']} "
                                   f"signature reminder(s), {done['expired']} expired request(s), "
-                                  f"{done['end_notices']} end-of-convention alert(s), {done['deposits_called']} deposit(s) "
-                                  f"called, {done['posted']} ledger entr(y/ies) posted.")
+                                  f"{done['end_notices']} end-of-convention alert(s), "
+                                  f"{done['deposits_called']} deposit(s) called, {done['posted']} ledger entr(y/ies) "
+                                  f"posted.")
             if not options["every"]:
                 return
             close_old_connections()
