@@ -140,3 +140,30 @@ def test_the_demo_fec_for_2026_passes_its_checks(site, tmp_path):
     assert len(rows) - 1 == len(records)
     total = sum(D(r[7].replace(",", ".")) - D(r[8].replace(",", ".")) for r in rows[1:])
     assert total == 0
+
+
+def test_the_ledger_page_shows_the_trial_balance_and_downloads_the_fec(alice_client, site):
+    from django.urls import reverse
+
+    operator = site["operator"]
+    page = reverse("ledger", args=[operator.pk])
+    response = alice_client.get(reverse("ledger_export", args=[operator.pk]) + "?year=2026&format=fec")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{operator.siret[:9]}FEC20261231.txt"'
+    assert fec.check(response.content) == []
+    html = alice_client.get(page + "?year=2026").content.decode()
+    assert "Balance générale" in html and "TVA collectée" in html and "Télécharger l’exercice" in html
+    # The trial balance balances.
+    from cascade.ledger.exports import trial_balance
+
+    rows = trial_balance(operator, 2026)
+    assert sum(r.debit for r in rows) == sum(r.credit for r in rows) > 0
+
+
+def test_an_organisation_without_siret_is_told_on_the_page(alice_client, site):
+    from django.urls import reverse
+
+    operator = site["operator"]
+    type(operator).objects.filter(pk=operator.pk).update(siret="")
+    response = alice_client.get(reverse("ledger_export", args=[operator.pk]) + "?year=2026&format=fec", follow=True)
+    assert "Le FEC porte le SIREN de l’organisation : renseignez d’abord son SIRET." in response.content.decode()

@@ -316,14 +316,17 @@ def _record_billed_outside(subscriptions: list[Subscription], billing_from: date
 
 
 def _supplier_bills(reading: WorkbookReading, operator: Organisation, places: dict[str, Place]) -> int:
-    """The Dépenses sheet's bills, for the ledger (posted with everything else by `post_pending`)."""
+    """The Dépenses sheet's bills, for the ledger (posted with everything else by `post_pending`); a bill the
+    operator already has (same supplier and number) is not recorded twice."""
     from cascade.ledger.models import SupplierBill
 
+    known = {(_key(name), number.casefold()) for name, number in SupplierBill.objects.filter(
+        organisation=operator).values_list("supplier_name", "number")}
     return len(SupplierBill.objects.bulk_create(
         SupplierBill(organisation=operator, supplier_name=row.supplier, place=places[row.place],
                      category=row.category, date=row.date, number=row.number, amount_excl_vat=row.excl_vat,
                      vat_rate=row.vat_rate, amount_vat=row.vat, amount_incl_vat=row.incl_vat, grant=row.grant or "")
-        for row in reading.bills))
+        for row in reading.bills if (_key(row.supplier), row.number.casefold()) not in known))
 
 
 def fault_summary(faults: list[Fault]) -> dict[str, int]:

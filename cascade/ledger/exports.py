@@ -2,11 +2,11 @@
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from cascade.accounts.models import Organisation
@@ -14,6 +14,7 @@ from cascade.accounts.models import Organisation
 from . import chart, fec
 from .models import Account, EntryLine
 from .posting import post_pending
+from .postings import ZERO
 
 CSV_COLUMNS = ("date", "journal", "entry", "piece", "account", "aux_account", "label", "debit", "credit",
                "analytic", "category", "cascade")
@@ -89,9 +90,15 @@ class BalanceRow:
 
 
 def trial_balance(organisation: Organisation, year: int) -> list[BalanceRow]:
-    """Debits, credits and balance of every account over the fiscal year."""
+    """Debits, credits and balance of every account over the fiscal year.
+
+    Summed here in Decimal: SQLite's SUM of a decimal column is a float sum, off by fractions of a cent."""
     start, end = fiscal_year(year)
     labels = account_labels(organisation)
-    rows = (EntryLine.objects.filter(entry__organisation=organisation, entry__date__gte=start, entry__date__lte=end)
-            .values("account").annotate(debit=Sum("debit"), credit=Sum("credit")).order_by("account"))
-    return [BalanceRow(r["account"], labels.get(r["account"], ""), r["debit"], r["credit"]) for r in rows]
+    sums: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for account, debit, credit in EntryLine.objects.filter(
+            entry__organisation=organisation, entry__date__gte=start, entry__date__lte=end).values_list(
+            "account", "debit", "credit").iterator(chunk_size=5000):
+        sums[account][0] += debit
+        sums[account][1] += credit
+    return [BalanceRow(account, labels.get(account, ""), *sums[account]) for account in sorted(sums)]

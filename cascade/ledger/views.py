@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cascade.accounts.tenancy import scoped
 from cascade.places.views import _operator_or_404
@@ -53,7 +54,9 @@ def ledger_export(request, org_id: int):
     try:
         name, content = exports.export_fec(operator, year)
     except FecError as error:
-        messages.error(request, str(error))
+        no_siret = not any(c.isdigit() for c in operator.siret)
+        messages.error(request, _("The FEC is named after the organisation’s SIREN: set its SIRET first.")
+                       if no_siret else str(error))
         return redirect(f"{reverse('ledger', args=[operator.pk])}?year={year}")
     response = HttpResponse(content, content_type="text/plain; charset=iso-8859-15")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
