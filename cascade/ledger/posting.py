@@ -90,7 +90,7 @@ def _post_organisation(organisation_id: int) -> int:
 
 def _invoices(organisation_id: int) -> Iterable[_Pending]:
     invoices = list(Invoice.objects.filter(organisation_id=organisation_id, entries__isnull=True).values(
-        "pk", "number", "kind", "issue_date", "customer_id", "buyer", "place__name", "total_incl_vat"))
+        "pk", "number", "kind", "issue_date", "customer_id", "buyer", "place__name", "total_vat", "total_incl_vat"))
     lines = defaultdict(list)
     for invoice_id, component, net, rate in InvoiceLine.objects.filter(
             invoice_id__in=[i["pk"] for i in invoices]).values_list(
@@ -98,7 +98,14 @@ def _invoices(organisation_id: int) -> Iterable[_Pending]:
         lines[invoice_id].append(RevenueLine(component, net, rate))
     for invoice in invoices:
         revenue = lines[invoice["pk"]]
-        vat = [(g.rate, g.vat) for g in vat_breakdown((ln.net, ln.vat_rate) for ln in revenue) if g.rate is not None]
+        rates = {ln.vat_rate for ln in revenue}
+        if len(rates) == 1:
+            # One rate (the usual case): its VAT is the document's, as computed when it was issued.
+            rate = next(iter(rates))
+            vat = [(rate, invoice["total_vat"])] if rate is not None else []
+        else:
+            vat = [(g.rate, g.vat) for g in vat_breakdown((ln.net, ln.vat_rate) for ln in revenue)
+                   if g.rate is not None]
         draft = postings.sale(
             number=invoice["number"], issue_date=invoice["issue_date"],
             customer=customer(invoice["customer_id"], invoice["buyer"].get("name", "")),
