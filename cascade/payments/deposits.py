@@ -9,6 +9,7 @@ from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from cascade.accounts.audit import record
+from cascade.accounts.models import Organisation
 from cascade.billing.formatting import format_eur
 from cascade.subscriptions.models import Subscription, SubscriptionStatus, VersionStatus
 
@@ -40,11 +41,12 @@ def call_deposit(subscription: Subscription, *, called_on: date, acting_user=Non
     return deposit
 
 
-def call_due_deposits(today: date) -> int:
+def call_due_deposits(today: date, organisation: Organisation | None = None) -> int:
     """Call the deposit of every subscription in force that has entered by `today` and has none yet, dated
-    on its entry day (what `cascade tick` does); the number called."""
+    on its entry day (what `cascade tick` does, for every organisation); the number called."""
     due = (Subscription.objects.filter(deposit__gt=0, status=SubscriptionStatus.ACTIVE, deposit_record__isnull=True,
-                                       versions__status=VersionStatus.IN_FORCE)
+                                       versions__status=VersionStatus.IN_FORCE,
+                                       **({"organisation": organisation} if organisation else {}))
            .annotate(entry=Min("versions__entry_date")).filter(entry__lte=today).select_related("organisation"))
     called = 0
     for subscription in due:
