@@ -85,12 +85,14 @@ def run(engine: str) -> None:
     from cascade.billing.facturx import cii_xml, embed
     from cascade.billing.models import Invoice
     from cascade.billing.pdf import render_invoice_pdf
+    from cascade.ledger.posting import post_pending
 
     start = time.perf_counter()
     count = build()
     print(f"{'federation: ' + str(count) + ' subscriptions built':<58} {time.perf_counter() - start:9.1f} s")
     start = time.perf_counter()
     december = bill_until(DECEMBER)
+    post_pending()  # December's entries: the measured run posts January's only, as the monthly `cascade bill` does
     print(f"{'December billed (setting up)':<58} {time.perf_counter() - start:9.1f} s   "
           f"({len(december.issued)} documents)")
     # The run itself as cron starts it: `cascade bill` in a process of its own, whose memory is its own

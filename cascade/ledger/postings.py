@@ -55,10 +55,11 @@ def _line(account: str, signed: Decimal, label: str, **tags: str) -> Line:
 
 
 def balanced(lines: Iterable[Line]) -> tuple[Line, ...]:
-    """The lines without the empty ones, once checked: debits equal credits, to the cent."""
+    """The lines without the empty ones, once checked: debits equal credits, to the cent. A document of
+    nothing (an adjustment whose lines cancel out) has no line, and posts no entry."""
     lines = tuple(line for line in lines if line.debit or line.credit)
     debit, credit = sum((ln.debit for ln in lines), ZERO), sum((ln.credit for ln in lines), ZERO)
-    if debit != credit or not lines:
+    if debit != credit:
         raise UnbalancedEntry(f"debit {debit} ≠ credit {credit}: {[ln.label for ln in lines]}")
     if any(ln.debit < 0 or ln.credit < 0 or ln.debit != ln.debit.quantize(ZERO) or ln.credit !=
            ln.credit.quantize(ZERO) for ln in lines):
