@@ -95,8 +95,9 @@ def _invoices(organisation_id: int) -> Iterable[_Pending]:
     invoices = list(Invoice.objects.filter(organisation_id=organisation_id, entries__isnull=True).values(
         "pk", "number", "kind", "issue_date", "customer_id", "buyer", "place__name", "total_vat", "total_incl_vat"))
     lines = defaultdict(list)
+    # Joined rather than listed by id: a first posting of years of invoices would pass SQLite's variable limit.
     for invoice_id, component, net, rate in InvoiceLine.objects.filter(
-            invoice_id__in=[i["pk"] for i in invoices]).values_list(
+            invoice__organisation_id=organisation_id, invoice__entries__isnull=True).values_list(
             "invoice_id", "component", "amount_excl_vat", "vat_rate").order_by("invoice_id", "position"):
         lines[invoice_id].append(RevenueLine(component, net, rate))
     for invoice in invoices:
