@@ -39,3 +39,10 @@ class SupplierBillAdmin(admin.ModelAdmin):
     list_display = ("date", "supplier_name", "number", "category", "place", "amount_incl_vat", "organisation")
     list_filter = ("category",)
     search_fields = ("supplier_name", "number")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A posted bill is in the ledger as it was: a correction is the supplier's credit note, another bill.
+        return obj is None or not obj.entries.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
