@@ -42,12 +42,15 @@ def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
     return lambda obj: getattr(obj, field.attname)
 
 
-def insert(objects: Sequence[models.Model] | Iterable[models.Model]) -> int:
-    """Insert new model instances (all of one model) in a few statements; the number of rows written."""
+def insert(objects: Sequence[models.Model] | Iterable[models.Model], model: type[models.Model] | None = None) -> int:
+    """Insert new model instances (all of one model) in a few statements; the number of rows written.
+
+    With `model`, the objects may be any with an attribute per concrete field (`entry_id`, not `entry`), such as
+    `types.SimpleNamespace`: 50 000 rows are then written without building 50 000 model instances."""
     objects = list(objects)
     if not objects:
         return 0
-    model = type(objects[0])
+    model = model or type(objects[0])
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     values = [_value_of(f) for f in fields]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "cascade.imports",
     "cascade.contracts",
     "cascade.signing",
+    "cascade.ledger",
 ]
 
 MIDDLEWARE = [

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("cascade.imports.urls")),
     path("", include("cascade.contracts.urls")),
     path("", include("cascade.signing.urls")),
+    path("", include("cascade.ledger.urls")),
 ]

@@ -30,7 +30,7 @@ ATELIERS = "Les Ateliers du Canal"
 VOLTAIRE = "École Voltaire"
 # What the demo workbook holds; pinned so that a change in the importer or the workbook shows.
 DEMO_COUNTS = {"places": 2, "resources": 127, "occupants": 96, "subscriptions": 172, "partners": 1,
-               "resource_types": 9}
+               "resource_types": 9, "supplier_bills": 266}
 RESOURCE_TYPES = {"Atelier", "Bureau", "Casier", "Logement", "Open space", "Parking", "Poste",
                   "Salle de réunion", "Stockage"}
 
@@ -78,6 +78,15 @@ def _new_operator(name: str = "Nouvel Opérateur", slug: str = "nouvel-operateur
 
 def _clear_demo(operator: Organisation) -> None:
     """Remove everything the demo import and billing created, keeping the operator and its members."""
+    from cascade.ledger.models import Entry, EntryLine, SupplierBill
+    from cascade.payments.models import Allocation, Deposit, Payment
+
+    EntryLine.objects.all().delete()
+    Entry.objects.all().delete()
+    SupplierBill.objects.all().delete()
+    Deposit.objects.all().delete()
+    Allocation.objects.all().delete()
+    Payment.objects.all().delete()
     InvoiceLine.objects.all().delete()
     InvoiceSend.objects.all().delete()
     Invoice.objects.all().delete()
@@ -198,7 +207,7 @@ def test_command_prints_what_it_created(empty_site):
 
     assert (status, err) == (0, "")
     assert out.strip() == ("created: 2 places, 127 resources, 96 occupants, 172 subscriptions, "
-                           "1 partners, 9 resource_types")
+                           "1 partners, 9 resource_types, 266 supplier_bills")
 
 
 def test_command_dry_run_writes_nothing(empty_site):
@@ -498,7 +507,7 @@ def _copy(tmp_path, edit) -> str:
 
 
 def _rename_places(book, rename) -> None:
-    for sheet, header in (("Lieux", "Nom du lieu"), ("Espaces", "Lieu"), ("Occupations", "Lieu")):
+    for sheet, header in (("Lieux", "Nom du lieu"), ("Espaces", "Lieu"), ("Occupations", "Lieu"), ("Dépenses", "Lieu")):
         column = [c.value for c in book[sheet][3]].index(header) + 1
         for row in range(4, book[sheet].max_row + 1):
             cell = book[sheet].cell(row, column)

@@ -29,7 +29,7 @@ from cascade.contracts.models import Contract, DocumentTemplate
 from cascade.payments.debits import export_batch, send_prenotifications
 from cascade.payments.demo import Movement, camt053
 from cascade.payments.mandates import create_mandate
-from cascade.payments.models import DirectDebitBatch, Mandate, Reminder, StatementLine, StepKind
+from cascade.payments.models import Deposit, DirectDebitBatch, Mandate, Reminder, StatementLine, StepKind
 from cascade.payments.statements import import_statement
 from cascade.places.models import Place, Resource
 from cascade.signing.actions import SignerSpec
@@ -115,6 +115,11 @@ class Demo:
     @cached_property
     def subscription(self) -> Subscription:
         return Subscription.objects.filter(subscriber=self.occupant).order_by("pk").first()
+
+    @cached_property
+    def deposit(self) -> Deposit:
+        return Deposit.objects.create(organisation=self.operator, subscription=self.subscription,
+                                      amount=Decimal("876.00"), called_on=date(2026, 1, 1))
 
     @cached_property
     def contract(self) -> Contract:
@@ -237,6 +242,12 @@ CASES: dict[str, Case] = {
     "dunning_plan": Case(lambda d: reverse("dunning_plan", args=[d.operator.pk]), manage_only=True),
     "occupant_account": Case(lambda d: reverse("occupant_account", args=[d.occupant.pk])),
     "occupant_statement": Case(lambda d: reverse("occupant_statement", args=[d.occupant.pk])),
+    "deposit_call": Case(lambda d: reverse("deposit_call", args=[d.subscription.pk]), "post", alice_status=302,
+                         manage_only=True),
+    "deposit_update": Case(lambda d: reverse("deposit_update", args=[d.deposit.pk]), "post", alice_status=302,
+                           manage_only=True),
+    "ledger": Case(lambda d: reverse("ledger", args=[d.operator.pk]) + "?year=2026"),
+    "ledger_export": Case(lambda d: reverse("ledger_export", args=[d.operator.pk]) + "?year=2026&format=csv"),
     "invoices_export": Case(lambda d: reverse("invoices_export", args=[d.operator.pk]) + "?month=2026-03"),
     "billing_preview": Case(lambda d: reverse("billing_preview", args=[d.operator.pk]), manage_only=True),
     "place": Case(lambda d: reverse("place", args=[d.place.pk])),

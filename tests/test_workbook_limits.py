@@ -12,6 +12,7 @@ import pytest
 from cascade.accounts.models import Organisation
 from cascade.imports import workbook
 from cascade.imports.workbook import Fault, read_workbook
+from cascade.ledger.models import SupplierBill
 from cascade.places.models import Place, Resource, ResourceType
 from cascade.subscriptions.models import SubscriptionComponent
 from test_workbook_reader import CLEAN, _edited, _faults, _occupation, _set
@@ -143,7 +144,7 @@ def test_a_damaged_workbook_is_one_fault():
 
 def test_sheets_cascade_ignores_are_not_read():
     book = openpyxl.load_workbook(CLEAN)
-    sheet = book["Dépenses"] if "Dépenses" in book.sheetnames else book.create_sheet("Dépenses")
+    sheet = book["Subventions"] if "Subventions" in book.sheetnames else book.create_sheet("Subventions")
     sheet["A1"] = "not a date"
     buffer = io.BytesIO()
     book.save(buffer)
@@ -170,6 +171,8 @@ def test_the_limits_are_the_databases():
         ("Occupants", "name"): (Organisation, "name"), ("Occupants", "legal_form"): (Organisation, "legal_form"),
         ("Occupants", "contact"): (Organisation, "contact_name"), ("Occupants", "email"): (Organisation, "email"),
         ("Occupants", "phone"): (Organisation, "phone"),
+        ("Dépenses", "supplier"): (SupplierBill, "supplier_name"), ("Dépenses", "category"): (SupplierBill, "category"),
+        ("Dépenses", "number"): (SupplierBill, "number"), ("Dépenses", "grant"): (SupplierBill, "grant"),
     }
     limited = {(sheet, c.key): c.max_length for sheet, columns in workbook._COLUMNS.items()
                for c in columns if c.max_length}

@@ -106,6 +106,7 @@ def _import(reading: WorkbookReading, report: ImportReport, billing_from: date |
     subscriptions = _subscriptions(reading, operator, places, resources, organisations, billing_from)
     if billing_from:
         _record_billed_outside(subscriptions, billing_from)
+    bills = _supplier_bills(reading, operator, places)
     report.counts = {
         "places": len(places),
         "resources": len(resources),
@@ -113,6 +114,7 @@ def _import(reading: WorkbookReading, report: ImportReport, billing_from: date |
         "subscriptions": len(subscriptions),
         "partners": created["partners"],
         "resource_types": len({r.type_id for r in resources.values()}),
+        "supplier_bills": bills,
     }
     record("workbook.imported", organisation=operator, actor=acting_user, obj=operator,
            billing_from=billing_from.isoformat() if billing_from else None, **report.counts)
@@ -311,6 +313,20 @@ def _record_billed_outside(subscriptions: list[Subscription], billing_from: date
                                    covered_start=line.start, covered_end=line.end, amount_excl_vat=line.amount)
                      for line in engine.due_lines(subscription, period)]
     BilledOutside.objects.bulk_create(rows)
+
+
+def _supplier_bills(reading: WorkbookReading, operator: Organisation, places: dict[str, Place]) -> int:
+    """The Dépenses sheet's bills, for the ledger (posted with everything else by `post_pending`); a bill the
+    operator already has (same supplier and number) is not recorded twice."""
+    from cascade.ledger.models import SupplierBill
+
+    known = {(_key(name), number.casefold()) for name, number in SupplierBill.objects.filter(
+        organisation=operator).values_list("supplier_name", "number")}
+    return len(SupplierBill.objects.bulk_create(
+        SupplierBill(organisation=operator, supplier_name=row.supplier, place=places[row.place],
+                     category=row.category, date=row.date, number=row.number, amount_excl_vat=row.excl_vat,
+                     vat_rate=row.vat_rate, amount_vat=row.vat, amount_incl_vat=row.incl_vat, grant=row.grant or "")
+        for row in reading.bills if (_key(row.supplier), row.number.casefold()) not in known))
 
 
 def fault_summary(faults: list[Fault]) -> dict[str, int]:

@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Literal, TypeGuard, TypeVar
@@ -37,6 +37,9 @@ PRICES = "Grille tarifaire"
 OCCUPANTS = "Occupants"
 OCCUPATIONS = "Occupations"
 SHEETS = (STRUCTURE, PLACES, SPACES, PRICES, OCCUPANTS, OCCUPATIONS)
+EXPENSES = "Dépenses"
+# Read when the workbook has them; a workbook without them imports all the same.
+OPTIONAL_SHEETS = (EXPENSES,)
 
 # How far down a title and notes may push the header row.
 _HEADER_SEARCH_ROWS = 20
@@ -158,6 +161,21 @@ class OccupationRow:
 
 
 @dataclass(frozen=True)
+class SupplierBillRow:
+    row: int
+    date: date
+    place: str
+    supplier: str
+    category: str
+    excl_vat: Decimal
+    vat_rate: Decimal
+    vat: Decimal
+    incl_vat: Decimal
+    number: str
+    grant: str | None
+
+
+@dataclass(frozen=True)
 class WorkbookReading:
     faults: list[Fault] = field(default_factory=list)
     operator: OperatorRow | None = None
@@ -166,6 +184,7 @@ class WorkbookReading:
     prices: list[PriceRow] = field(default_factory=list)
     occupants: list[OccupantRow] = field(default_factory=list)
     occupations: list[OccupationRow] = field(default_factory=list)
+    bills: list[SupplierBillRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -249,6 +268,17 @@ _COLUMNS: dict[str, tuple[_Column, ...]] = {
         _Column("term", "Terme"),
         _Column("remarks", "Remarques", required=False),
     ),
+    EXPENSES: (
+        _Column("date", "Date"),
+        _Column("place", "Lieu"),
+        _Column("supplier", "Fournisseur", max_length=200),
+        _Column("category", "Catégorie", max_length=100),
+        _Column("excl_vat", "Montant HT"),
+        _Column("vat_rate", "Taux TVA (%)", ("Taux TVA", "TVA (%)")),
+        _Column("incl_vat", "Montant TTC"),
+        _Column("number", "Réf. facture", ("N° facture", "Facture"), max_length=60),
+        _Column("grant", "Subvention affectée", required=False, max_length=200),
+    ),
 }
 
 
@@ -269,6 +299,8 @@ def read_workbook(source: str | Path | BinaryIO) -> WorkbookReading:
         else:
             title, rows = raw[name]
             tables[name] = _Table.read(title, rows)
+    for name in OPTIONAL_SHEETS:
+        tables[name] = _Table.read(*raw[name]) if raw[name] is not None else None
 
     prices, categories = _read_prices(tables[PRICES])
     places, place_index = _read_places(tables[PLACES])
@@ -276,13 +308,14 @@ def read_workbook(source: str | Path | BinaryIO) -> WorkbookReading:
     occupants, occupant_index = _read_occupants(tables[OCCUPANTS], categories)
     occupations = _read_occupations(tables[OCCUPATIONS], occupant_index, place_index, space_index)
     operator = _read_operator(tables[STRUCTURE], needs_vat=any(p.vat_option for p in places))
+    bills = _read_bills(tables[EXPENSES], place_index)
 
     for table in tables.values():
         if table is not None:
             faults.extend(table.faults)
-    order = {name: i for i, name in enumerate(SHEETS)}
+    order = {name: i for i, name in enumerate(SHEETS + OPTIONAL_SHEETS)}
     faults.sort(key=lambda f: (order.get(_canonical_sheet(f.sheet), len(order)), f.row))
-    return WorkbookReading(faults, operator, places, spaces, prices, occupants, occupations)
+    return WorkbookReading(faults, operator, places, spaces, prices, occupants, occupations, bills)
 
 
 def _sheet_rows(source: str | Path | BinaryIO) -> dict[str, tuple[str, list[tuple[object, ...]]] | None]:
@@ -294,7 +327,7 @@ def _sheet_rows(source: str | Path | BinaryIO) -> dict[str, tuple[str, list[tupl
         book = openpyxl.load_workbook(source, data_only=True, read_only=True)
     try:
         sheets = {cells.normalise(name): book[name] for name in book.sheetnames}
-        found = {name: sheets.get(cells.normalise(name)) for name in SHEETS}
+        found = {name: sheets.get(cells.normalise(name)) for name in SHEETS + OPTIONAL_SHEETS}
         return {name: (sheet.title, list(sheet.iter_rows(values_only=True))) if sheet is not None else None
                 for name, sheet in found.items()}
     finally:
@@ -302,7 +335,7 @@ def _sheet_rows(source: str | Path | BinaryIO) -> dict[str, tuple[str, list[tupl
 
 
 def _canonical_sheet(title: str) -> str:
-    return next((name for name in SHEETS if cells.normalise(name) == cells.normalise(title)), title)
+    return next((name for name in SHEETS + OPTIONAL_SHEETS if cells.normalise(name) == cells.normalise(title)), title)
 
 
 def _name_key(v: object) -> str:
@@ -842,3 +875,48 @@ def _check_overlaps(stays: list[_Stay], enclosing: list[_Stay] | None = None) ->
             later.row.fault("references",
                             _("space already occupied by another occupant over the same dates (row %(row)s)"),
                             later.reference, row=earlier.row.number)
+
+
+_BILL_VAT_RATES = _FRENCH_VAT_RATES | {Decimal(0)}
+
+
+def _bill_vat_rate(v: object) -> Decimal:
+    rate = cells.decimal_fr(str(v).replace("%", "").strip() if isinstance(v, str) else v, noun="rate")
+    if rate not in _BILL_VAT_RATES:
+        raise CellError(_("VAT rate that does not exist in France"))
+    return rate
+
+
+def _read_bills(table: _Table | None, place_index: dict[str, _Place] | None) -> list[SupplierBillRow]:
+    """Supplier bills: amounts in cents, the amount incl. VAT equal to the amount excl. VAT plus its VAT
+    (rounded half-up to the cent), one bill number per supplier."""
+    if not _usable(table):
+        return []
+    bills: list[SupplierBillRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        day = row.get("date", cells.date_fr)
+        place = _known_place(row, place_index)
+        supplier = row.text("supplier")
+        category = row.text("category")
+        excl = row.amount("excl_vat", required=True, cents=True)
+        rate = row.get("vat_rate", _bill_vat_rate)
+        incl = row.amount("incl_vat", required=True, cents=True)
+        number = row.get("number", cells.text)
+        grant = row.text("grant", required=False)
+        vat = None
+        if excl is not None and rate is not None and incl is not None:
+            vat = (excl * rate / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
+            if excl + vat != incl:
+                row.fault("incl_vat", _("amount incl. VAT that is not the amount excl. VAT plus its VAT "
+                                        "(%(expected)s expected)"), expected=f"{excl + vat:.2f}".replace(".", ","))
+        if supplier and number:
+            key = (_name_key(supplier), number.casefold())
+            if key in seen:
+                row.fault("number", _("bill of this supplier listed twice (row %(row)s)"), row=seen[key])
+            else:
+                seen[key] = row.number
+        if row.ok:
+            bills.append(SupplierBillRow(row.number, day, place, supplier, category, excl, rate, vat, incl, number,
+                                         grant))
+    return bills

@@ -377,3 +377,55 @@ class Dispute(models.Model):
         ordering = ["-opened_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["invoice"], condition=models.Q(closed_at__isnull=True),
                                                name="one_open_dispute")]
+
+
+class DepositState(models.TextChoices):
+    CALLED = "called", _("called")
+    HELD = "held", _("held")
+    RETURNED = "returned", _("returned")
+    RETAINED = "retained", _("retained")
+
+
+class Deposit(models.Model):
+    """A subscription's deposit (dépôt de garantie): called at entry, held while it is owed back to the
+    occupant, then returned, or retained in part or whole with a reason, at exit."""
+
+    TENANT_PATHS = ("organisation", "subscription__subscriber")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="deposits")
+    subscription = models.OneToOneField("subscriptions.Subscription", on_delete=models.PROTECT,
+                                        related_name="deposit_record")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    called_on = models.DateField(_("called on"))
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    returned_on = models.DateField(_("returned on"), null=True, blank=True)
+    returned_amount = models.DecimalField(_("amount returned"), max_digits=12, decimal_places=2, default=0)
+    retained_on = models.DateField(_("retained on"), null=True, blank=True)
+    retained_amount = models.DecimalField(_("amount retained"), max_digits=12, decimal_places=2, default=0)
+    retained_reason = models.TextField(_("reason for retaining"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-called_on", "-pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="deposit_is_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € — {self.subscription_id}"
+
+    @property
+    def held(self):
+        """What is still owed back to the occupant (nothing before it is received)."""
+        if self.received_on is None:
+            return 0
+        return self.amount - self.returned_amount - self.retained_amount
+
+    @property
+    def state(self) -> str:
+        if self.received_on is None:
+            return DepositState.CALLED
+        if self.held > 0:
+            return DepositState.HELD
+        return DepositState.RETAINED if self.retained_amount > 0 else DepositState.RETURNED
+
+    def get_state_display(self) -> str:
+        return DepositState(self.state).label

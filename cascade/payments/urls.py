@@ -20,4 +20,6 @@ urlpatterns = [
     path("o/<int:org_id>/reminders/", views.dunning_plan, name="dunning_plan"),
     path("occupants/<int:org_id>/account/", views.occupant_account, name="occupant_account"),
     path("occupants/<int:org_id>/statement.pdf", views.occupant_statement, name="occupant_statement"),
+    path("subscriptions/<int:subscription_id>/deposit/", views.deposit_call, name="deposit_call"),
+    path("deposits/<int:deposit_id>/", views.deposit_update, name="deposit_update"),
 ]

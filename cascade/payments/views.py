@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html_join
@@ -25,12 +26,23 @@ from cascade.params import parse_id
 from cascade.places.views import _operator_or_404
 from cascade.signing.actions import SignerSpec
 from cascade.signing.models import Party
+from cascade.subscriptions.models import Subscription
 
-from . import mandates
+from . import deposits, mandates
 from .actions import STATES, PaymentError, credit_of, record_payment, settlements
 from .documents import render_statement
 from .dunning import PLACEHOLDERS
-from .models import BankStatement, DirectDebitBatch, LineStatus, Mandate, Payment, Reminder, StatementLine, StepKind
+from .models import (
+    BankStatement,
+    Deposit,
+    DirectDebitBatch,
+    LineStatus,
+    Mandate,
+    Payment,
+    Reminder,
+    StatementLine,
+    StepKind,
+)
 from .reminders import (
     DunningError,
     StepInput,
@@ -404,3 +416,53 @@ def occupant_statement(request, org_id: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="releve-{customer.slug}-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
     return response
+
+
+def _deposit_redirect(subscription_id: int):
+    return redirect(reverse("subscription", args=[subscription_id]) + "#deposit")
+
+
+@login_required
+@require_POST
+def deposit_call(request, subscription_id: int):
+    """Call the subscription's deposit now (`cascade tick` calls it on the entry day otherwise)."""
+    subscription = get_scoped_or_404(Subscription, request.user, paths=("organisation",), pk=subscription_id)
+    managed_organisation_or_404(request.user, subscription.organisation_id, BILLING_ROLES)
+    try:
+        called_on = parse_day(request.POST.get("called_on", "")) if request.POST.get("called_on") \
+            else timezone.localdate()
+        deposits.call_deposit(subscription, called_on=called_on, acting_user=request.user)
+    except (DateInputError, deposits.DepositError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Deposit called."))
+    return _deposit_redirect(subscription.pk)
+
+
+@login_required
+@require_POST
+def deposit_update(request, deposit_id: int):
+    """Record that the deposit was received, returned, or retained (with its reason)."""
+    deposit = get_scoped_or_404(Deposit, request.user, paths=("organisation",), pk=deposit_id)
+    managed_organisation_or_404(request.user, deposit.organisation_id, BILLING_ROLES)
+    action, post = request.POST.get("action", ""), request.POST
+    try:
+        day = parse_day(post.get("day", "")) if post.get("day") else timezone.localdate()
+        amount = decimal_fr(post["amount"]) if post.get("amount", "").strip() else None
+        if action == "receive":
+            deposits.receive_deposit(deposit, received_on=day, acting_user=request.user)
+            done = _("Deposit received.")
+        elif action == "return":
+            deposits.return_deposit(deposit, returned_on=day, amount=amount, acting_user=request.user)
+            done = _("Deposit returned.")
+        elif action == "retain":
+            deposits.retain_deposit(deposit, retained_on=day, amount=amount, reason=post.get("reason", ""),
+                                    acting_user=request.user)
+            done = _("Deposit retained.")
+        else:
+            raise deposits.DepositError(_("Unknown action on a deposit."))
+    except (CellError, DateInputError, deposits.DepositError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return _deposit_redirect(deposit.subscription_id)

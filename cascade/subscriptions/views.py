@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cascade.accounts.actions import unique_slug
-from cascade.accounts.models import MANAGE_ROLES, Organisation, OrganisationKind
+from cascade.accounts.models import BILLING_ROLES, MANAGE_ROLES, Organisation, OrganisationKind
 from cascade.accounts.tenancy import (
     get_scoped_or_404,
     managed_organisation_or_404,
@@ -99,6 +99,7 @@ def new_subscription(request, org_id: int):
 @login_required
 def subscription_detail(request, subscription_id: int):
     from cascade.contracts.models import Contract, ContractStatus
+    from cascade.payments.models import Deposit
 
     subscription = get_scoped_or_404(Subscription.objects.select_related("place", "subscriber", "organisation",
                                                                          "template"),
@@ -127,6 +128,8 @@ def subscription_detail(request, subscription_id: int):
         "uploads": subscription.documents.select_related("requirement").order_by("-uploaded_at"),
         "can_manage": can_manage, "manages": subscription.organisation_id in organisation_ids(request.user),
         "invoices": scoped(Invoice, request.user).filter(subscription=subscription).order_by("-issue_date")[:12],
+        "deposit": Deposit.objects.filter(subscription=subscription).first(),
+        "can_bill": role_in(request.user, subscription.organisation_id) in BILLING_ROLES,
     })
 
 

@@ -27,6 +27,8 @@ class Command(BaseCommand):
         if day > today and not (dry_run or allow_future):
             raise CommandError(f"--until: {day:%d/%m/%Y} is after today ({today:%d/%m/%Y}): documents dated later "
                                "would be issued now. Preview them with --dry-run, or pass --allow-future.")
+        # The ledger entries of what is issued are posted by `cascade tick`, the ledger page and its exports:
+        # the monthly run stays a billing run.
         run = bill_until(day, dry_run=dry_run)
         if json:
             self.stdout.write(_dumps(run.as_dict()))

@@ -10,7 +10,9 @@ from cascade.billing.actions import bill_until
 from cascade.billing.sending import send_due
 from cascade.contracts.alerts import send_end_notices
 from cascade.dates import DateInputError, parse_day
+from cascade.ledger.posting import post_pending
 from cascade.payments.debits import send_prenotifications
+from cascade.payments.deposits import call_due_deposits
 from cascade.payments.mandates import lapse_mandates
 from cascade.payments.reminders import send_reminders
 from cascade.signing.actions import remind_and_expire
@@ -20,7 +22,7 @@ class Command(BaseCommand):
     help = ("The periodic pass, safe to run as often as wanted (cron): issue the invoices due, e-mail those "
             "not sent yet, payment reminders by each organisation's dunning plan, signature reminders and expiries, "
             "alerts before conventions end, direct debit pre-notifications, mandates lapsed after 36 months without "
-            "a debit.")
+            "a debit, deposits called at entry, everything posted to the ledger.")
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="the day to act as (YYYY-MM-DD); default: today, Europe/Paris")
@@ -43,7 +45,9 @@ class Command(BaseCommand):
                                   f"signature reminder(s), {done['expired']} expired request(s), "
                                   f"{done['end_notices']} end-of-convention alert(s), "
                                   f"{done['prenotifications']} direct debit pre-notification(s), "
-                                  f"{done['mandates_lapsed']} mandate(s) lapsed.")
+                                  f"{done['mandates_lapsed']} mandate(s) lapsed, "
+                                  f"{done['deposits_called']} deposit(s) called, {done['posted']} ledger entr(y/ies) "
+                                  f"posted.")
             if not options["every"]:
                 return
             close_old_connections()
@@ -65,4 +69,7 @@ class Command(BaseCommand):
         done["end_notices"] = send_end_notices(today)
         done["mandates_lapsed"] = lapse_mandates(today)
         done["prenotifications"] = send_prenotifications(today)
+        done["deposits_called"] = call_due_deposits(today)
+        # Last: what was issued, paid or called above is in the ledger when the pass ends.
+        done["posted"] = post_pending()
         return done

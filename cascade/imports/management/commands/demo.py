@@ -9,7 +9,10 @@ from cascade.billing.actions import bill_until
 from cascade.billing.models import InvoiceSend, SendStatus
 from cascade.contracts.demo import sign_demo_conventions
 from cascade.imports.services import import_workbook
+from cascade.ledger.posting import post_pending
 from cascade.payments.demo import record_demo_direct_debit, record_demo_history, sign_demo_mandates
+from cascade.payments.deposits import call_due_deposits, receive_deposit
+from cascade.payments.models import Deposit
 
 DEMO_WORKBOOK = Path(__file__).resolve().parents[3] / "demo" / "operator-workbook.xlsx"
 DEMO_EMAIL = "demo@cascade.example.org"
@@ -56,6 +59,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo payments before November: {paid}; late payers: {', '.join(late)}. Import "
                               f"November's statement: `cascade import_statement "
                               f"cascade/demo/releve-2026-11.camt053.xml --organisation {report.operator.slug}`.")
+        called = call_due_deposits(today)
+        if loaded:
+            # The demo's occupants paid their deposit when they entered.
+            for deposit in Deposit.objects.filter(received_on__isnull=True):
+                receive_deposit(deposit, received_on=deposit.called_on)
+        posted = post_pending()
+        self.stdout.write(f"{called} deposit(s) called, {posted} ledger entr(y/ies) posted.")
         for refusal in run.refused:
             self.stderr.write(f"Not billed: {refusal}")
         self.stdout.write(self.style.SUCCESS(
