@@ -16,7 +16,7 @@ from cascade.ledger import chart, postings
 from cascade.ledger.models import Entry
 from cascade.ledger.posting import post_pending
 from cascade.ledger.postings import Party, RevenueLine
-from cascade.payments.actions import record_payment
+from cascade.payments.actions import record_payment, reverse_payment
 from cascade.subscriptions.models import SubscriptionVersion
 
 D = Decimal
@@ -93,6 +93,24 @@ def test_a_payment_posts_the_bank_against_the_customer(essai):
                                                                           "VIR AUBEPINE OCT")
     assert _lines(entry) == [("512", D("199.99"), D("0.00"), ""), ("411", D("0.00"), D("199.99"),
                                                                      _aux(s.subscriber))]
+
+
+def test_a_direct_debit_returned_by_the_bank_posts_its_reversal(essai):
+    halle = essai.place("Halle Essai", vat=False)
+    s = essai.subscribe(halle, "Atelier Aubépine", "A1", entry=date(2026, 10, 1), exit=date(2026, 10, 31),
+                        rent="310.00")
+    (invoice,) = bill_until(date(2026, 10, 1), organisation_id=essai.operator.pk).issued
+    debit = record_payment(essai.operator, s.subscriber, amount=D("310.00"), received_on=date(2026, 10, 30),
+                           means="direct_debit", reference=invoice.number, invoices=[invoice], source="sepa")
+    post_pending(essai.operator)
+    reverse_payment(debit, on=date(2026, 11, 4), reason="AM04")
+    assert post_pending(essai.operator) == 1
+    entries = Entry.objects.filter(payment=debit).order_by("number")
+    assert [(e.journal, e.number, e.date) for e in entries] == [("BQ", 1, date(2026, 10, 30)),
+                                                                 ("BQ", 2, date(2026, 11, 4))]
+    assert _lines(entries[1]) == [("512", D("0.00"), D("310.00"), ""), ("411", D("310.00"), D("0.00"),
+                                                                       _aux(s.subscriber))]
+    assert post_pending(essai.operator) == 0
 
 
 def test_a_supplier_bill_posts_the_expense_the_deductible_vat_and_the_supplier(essai):

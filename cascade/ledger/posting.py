@@ -45,11 +45,6 @@ def supplier(pk: int | None, name: str) -> Party:
     return Party(f"F{pk:05d}" if pk else ("F" + slugify(name).replace("-", "").upper())[:20], name)
 
 
-def payments_can_return() -> bool:
-    """Whether payments record a bank return (a direct debit rejected): then the return posts too."""
-    return any(f.name == "returned_on" for f in Payment._meta.get_fields())
-
-
 def post_pending(organisation: Organisation | None = None) -> int:
     """Post every document not yet posted, of one organisation or of all; the number of entries posted."""
     if organisation is not None:
@@ -124,13 +119,12 @@ def _payments(organisation_id: int) -> Iterable[_Pending]:
         draft = postings.payment(reference=payment.reference or f"PAI-{payment.pk}", received_on=payment.received_on,
                                  payer=customer(payment.payer_id, payment.payer.name), amount=payment.amount)
         yield _Pending(f"payment:{payment.pk}", draft, {"payment_id": payment.pk})
-    if payments_can_return():
-        for payment in payments.filter(returned_on__isnull=False).exclude(
-                entries__source__startswith="payment-return:"):
-            draft = postings.payment(reference=payment.reference or f"PAI-{payment.pk}",
-                                     received_on=payment.returned_on, amount=payment.amount, returned=True,
-                                     payer=customer(payment.payer_id, payment.payer.name))
-            yield _Pending(f"payment-return:{payment.pk}", draft, {"payment_id": payment.pk})
+    # A payment its bank sent back (a direct debit rejected) posts its reversal on the day of the return.
+    for payment in payments.filter(returned_on__isnull=False).exclude(entries__source__startswith="payment-return:"):
+        draft = postings.payment(reference=payment.reference or f"PAI-{payment.pk}", received_on=payment.returned_on,
+                                 amount=payment.amount, returned=True,
+                                 payer=customer(payment.payer_id, payment.payer.name))
+        yield _Pending(f"payment-return:{payment.pk}", draft, {"payment_id": payment.pk})
 
 
 def _deposits(organisation_id: int) -> Iterable[_Pending]:
