@@ -13,7 +13,7 @@ from test_reminders import pdf_text
 
 from cascade.accounts.models import Membership, Role
 from cascade.billing.actions import bill_until, cancel_invoice
-from cascade.payments.actions import record_payment
+from cascade.payments.actions import record_payment, reverse_payment
 from cascade.payments.documents import render_statement
 from cascade.payments.statement import balance, statement_of
 
@@ -73,6 +73,19 @@ def test_the_pdf_says_the_same(account):
     assert "Paiement reçu (virement) — VIR AUBEPINE 500,00 € 60,00 €" in text
     assert "Totaux de la période 250,00 € 500,00 €" in text
     assert "30/11/2026 Solde dû 60,00 €" in text
+
+
+def test_a_payment_returned_by_the_bank_is_owed_again_from_the_day_of_the_return(account):
+    essai = account
+    payment = essai.customer.payments_made.get()
+    reverse_payment(payment, on=date(2026, 11, 9), reason="AM04")
+    assert balance(essai.operator, essai.customer, before=date(2026, 11, 9)) == D("60.00")
+    assert balance(essai.operator, essai.customer) == D("560.00")
+    november = statement_of(essai.operator, essai.customer, date(2026, 11, 1), date(2026, 12, 1), date(2026, 12, 4))
+    assert [(r.day, r.label, r.debit, r.credit, r.balance) for r in november.rows][-1] == (
+        date(2026, 11, 9), "Paiement rejeté par la banque (AM04) — VIR AUBEPINE", D("500.00"), D("0.00"),
+        D("560.00"))
+    assert november.closing == D("560.00")
 
 
 def test_a_credit_note_and_an_overpayment_leave_a_balance_in_the_customers_favour(account):

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from cascade.accounts.audit import record
 from cascade.accounts.models import Organisation
 from cascade.billing.formatting import format_date_fr, format_eur
-from cascade.billing.models import DocumentKind, Invoice
+from cascade.billing.models import Invoice
 from cascade.billing.sending import RETRY_AFTER, STALE_CLAIM, recipients
 
 from .actions import PAYABLE, settlements
@@ -168,8 +168,11 @@ def _open_overdue(plan: DunningPlan, steps: list[DunningStep], today: date):
     """The plan's documents that may be due a step today: overdue enough, not disputed, not all steps sent,
     not settled (a first cut in SQL; settlements() says what is still owed)."""
     zero = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
-    paid = Allocation.objects.filter(invoice=OuterRef("pk")).values("invoice").annotate(s=Sum("amount")).values("s")
-    credited = Invoice.objects.filter(corrects=OuterRef("pk"), kind=DocumentKind.CREDIT_NOTE).values(
+    # As settlements() counts them: a returned payment settles nothing; a credit note or a notice in the
+    # occupant's favour lowers what the document asks.
+    paid = Allocation.objects.filter(invoice=OuterRef("pk"), payment__returned_on__isnull=True).values(
+        "invoice").annotate(s=Sum("amount")).values("s")
+    credited = Invoice.objects.filter(corrects=OuterRef("pk"), total_incl_vat__lt=0).values(
         "corrects").annotate(s=Sum("total_incl_vat")).values("s")
     return (Invoice.objects.filter(organisation_id=plan.organisation_id, kind__in=PAYABLE, total_incl_vat__gt=0,
                                    due_date__lte=today - timedelta(days=steps[0].days))

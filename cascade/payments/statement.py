@@ -60,7 +60,11 @@ def balance(organisation: Organisation, customer: Organisation, before: date | N
         documents, payments = documents.filter(issue_date__lt=before), payments.filter(received_on__lt=before)
     asked = documents.aggregate(s=Sum("total_incl_vat"))["s"] or ZERO
     paid = payments.aggregate(s=Sum("amount"))["s"] or ZERO
-    return asked - paid
+    # A payment its bank sent back (a direct debit rejected) is owed again from the day of the return.
+    returned = Payment.objects.filter(organisation=organisation, payer=customer, returned_on__isnull=False)
+    if before is not None:
+        returned = returned.filter(returned_on__lt=before)
+    return asked - paid + (returned.aggregate(s=Sum("amount"))["s"] or ZERO)
 
 
 def statement_of(organisation: Organisation, customer: Organisation, start: date, end: date,
@@ -84,6 +88,13 @@ def statement_of(organisation: Organisation, customer: Organisation, start: date
         if payment.reference:
             label += f" — {payment.reference}"
         entries.append((payment.received_on, 1, label, ZERO, payment.amount))
+    for payment in Payment.objects.filter(organisation=organisation, payer=customer, returned_on__gte=start,
+                                          returned_on__lt=end).order_by("returned_on", "pk"):
+        label = f"Paiement rejeté par la banque ({payment.return_reason})" if payment.return_reason else \
+            "Paiement rejeté par la banque"
+        if payment.reference:
+            label += f" — {payment.reference}"
+        entries.append((payment.returned_on, 2, label, payment.amount, ZERO))
     statement = Statement(seller_snapshot(organisation), buyer_snapshot(customer), start, end, made_on, opening)
     running = opening
     for day, _order, label, debit, credit in sorted(entries, key=lambda e: (e[0], e[1])):

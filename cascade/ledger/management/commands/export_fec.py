@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from cascade.accounts.models import Organisation, OrganisationKind
 from cascade.ledger.exports import export_fec
 from cascade.ledger.fec import FecError
+from cascade.ledger.models import Entry
+from cascade.ledger.posting import post_pending
 
 
 def organisations(slug: str | None) -> list[Organisation]:
@@ -28,12 +30,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, year: int, out: str, organisation: str | None, **options):
         folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
+        files = []
+        # Every file is made before any is written: one refused, none written.
         for org in organisations(organisation):
+            post_pending(org)
+            if not organisation and not Entry.objects.filter(organisation=org, date__year=year).exists():
+                self.stdout.write(f"{org.name}: no entry in {year}, no FEC")
+                continue
             try:
-                name, content = export_fec(org, year)
+                files.append((org, *export_fec(org, year)))
             except FecError as error:
                 raise CommandError(f"{org.name}: {error}") from None
+        folder.mkdir(parents=True, exist_ok=True)
+        for org, name, content in files:
             (folder / name).write_bytes(content)
             lines = content.count(b"\n") - 1
             self.stdout.write(f"{org.name}: {folder / name} ({lines} line(s))")
