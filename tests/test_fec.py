@@ -7,6 +7,7 @@ import io
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -170,3 +171,37 @@ def test_an_organisation_without_siret_is_told_on_the_page(alice_client, site):
     type(operator).objects.filter(pk=operator.pk).update(siret="")
     response = alice_client.get(reverse("ledger_export", args=[operator.pk]) + "?year=2026&format=fec", follow=True)
     assert "Le FEC porte le SIREN de l’organisation : renseignez d’abord son SIRET." in response.content.decode()
+
+
+def test_bad_years_and_places_to_write_are_refused_clearly(site, tmp_path):
+    slug = site["operator"].slug
+    for year, message in (("0", "--year: 0 is out of range"), ("3000", "--year: 3000 is out of range"),
+                          ("2030", "Collectif Tremplin: no entry in 2030, no FEC to write")):
+        with pytest.raises(CommandError, match=message):
+            _export(tmp_path / "fec", "--year", year, "--organisation", slug)
+    with pytest.raises(CommandError, match="--out: cannot create the folder /proc/fec"):
+        _export(Path("/proc/fec"), "--year", "2026", "--organisation", slug)
+    with pytest.raises(CommandError, match="--out: /dev/null exists and is not a regular file"):
+        call_command("export_ledger", "--year", "2026", "--out", "/dev/null", "--organisation", slug)
+    assert not (tmp_path / "fec").exists()
+
+
+def test_names_the_fec_cannot_encode_and_lines_typed_on_several_lines(db, tmp_path):
+    essai = Site()
+    halle = essai.place("Halle Essai", vat=False)
+    subscription = essai.subscribe(halle, "李小龙 😀 | Ω", "A1", entry=date(2026, 3, 1), exit=date(2026, 3, 31),
+                                   rent="100.00")
+    essai.operator.siret = "73282932000074"
+    essai.operator.save()
+    bill_until(date(2026, 3, 1), organisation_id=essai.operator.pk)
+    record_payment(essai.operator, subscription.subscriber, amount=Decimal("100.00"), received_on=date(2026, 3, 5),
+                   means="transfer", reference="VIR\nmars")
+    _export(tmp_path, "--year", "2026", "--organisation", essai.operator.slug)
+    content = (tmp_path / "732829320FEC20261231.txt").read_bytes()
+    assert fec.check(content) == []
+    assert "|??? ? / ?|" in content.decode("iso8859_15")
+    call_command("export_ledger", "--year", "2026", "--out", str(tmp_path / "gl.csv"), "--organisation",
+                 essai.operator.slug)
+    rows = (tmp_path / "gl.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    assert len(rows) == 1 + 2 + 2 + 1  # header, the invoice's and the payment's lines, the final newline
+    assert any(";VIR mars;" in row for row in rows)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from cascade.accounts.models import Organisation
+from cascade.text import printable
 
 from . import chart, fec
 from .models import Account, EntryLine
@@ -71,9 +72,11 @@ def export_csv(organisation: Organisation, year: int) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for line in _lines(organisation, year):
         entry = line.entry
-        writer.writerow([f"{entry.date:%d/%m/%Y}", entry.journal, f"{entry.journal}{entry.year}-{entry.number:06d}",
-                         entry.piece_ref, line.account, line.aux_number, line.label, _money(line.debit),
-                         _money(line.credit), line.place, line.category, line.cascade])
+        # One physical line per row: a reason typed on several lines stays on one.
+        writer.writerow([printable(str(v), multiline=False) for v in (
+            f"{entry.date:%d/%m/%Y}", entry.journal, f"{entry.journal}{entry.year}-{entry.number:06d}",
+            entry.piece_ref, line.account, line.aux_number, line.label, _money(line.debit), _money(line.credit),
+            line.place, line.category, line.cascade)])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from cascade.text import printable
+
 COLUMNS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
            "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
            "ValidDate", "Montantdevise", "Idevise")
@@ -67,9 +69,10 @@ def _text(value: str) -> str:
     try:
         value.encode(ENCODING)
     except UnicodeEncodeError:
+        # A letter the encoding lacks becomes its unaccented form, else "?": never silently nothing.
         value = "".join(c if c.encode(ENCODING, "ignore") else
-                        unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode() for c in value)
-    return value.strip()
+                        unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode() or "?" for c in value)
+    return printable(value, multiline=False).strip()
 
 
 def amount(value: Decimal) -> str:

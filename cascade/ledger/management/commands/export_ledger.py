@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cascade.ledger.exports import export_csv
-from cascade.ledger.management.commands.export_fec import organisations
+from cascade.ledger.management.commands.export_fec import checked_year, organisations, write
 
 
 class Command(BaseCommand):
@@ -20,5 +20,5 @@ class Command(BaseCommand):
         if len(found) != 1:
             raise CommandError("--organisation: say which organisation's ledger to write "
                                f"({', '.join(o.slug for o in found) or 'none'})")
-        Path(out).write_bytes(export_csv(found[0], year))
+        write(Path(out), export_csv(found[0], checked_year(year)))
         self.stdout.write(f"{found[0].name}: {out}")
