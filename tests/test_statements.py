@@ -516,7 +516,7 @@ def test_a_movement_already_imported_from_the_other_format_or_an_overlapping_sta
     assert import_statement(bare(_camt("ESSAI-C", [again, again])), essai.operator).summary()["lines"] == 2
 
 
-def test_the_lump_sum_of_a_sepa_batch_is_matched_to_the_batch_and_records_nothing(essai):
+def test_the_lump_sum_of_a_sepa_batch_is_matched_to_the_batch_and_records_nothing(essai, manager):
     from cascade.payments.models import DirectDebitBatch
 
     batch = DirectDebitBatch.objects.create(organisation=essai.operator, message_id="CASCADE-1-20261105-000001",
@@ -532,6 +532,8 @@ def test_the_lump_sum_of_a_sepa_batch_is_matched_to_the_batch_and_records_nothin
     assert [(line.status, line.rule, line.payment, line.direct_debit_batch) for line in lines] == [
         (LineStatus.UNMATCHED, "", None, None), (LineStatus.MATCHED, "direct_debit", None, batch)]
     assert _payments(essai) == before
+    page = manager.get(reverse("statement", args=[lines[1].statement_id])).content.decode()
+    assert "Remise SEPA CASCADE-1-20261105-000001" in page
 
 
 def _refused_import(essai, data: bytes) -> list[str]:

@@ -252,7 +252,7 @@ def statement_detail(request, statement_id: int):
     """A statement's lines with what each became; the credits no rule matched, with their best candidates."""
     statement = get_scoped_or_404(BankStatement.objects.select_related("organisation"), request.user,
                                   pk=statement_id)
-    lines = list(statement.lines.select_related("payment", "payment__payer").prefetch_related(
+    lines = list(statement.lines.select_related("payment", "payment__payer", "direct_debit_batch").prefetch_related(
         "payment__allocations__invoice"))
     can_manage = role_in(request.user, statement.organisation_id) in BILLING_ROLES
     pending = [line for line in lines if line.status in PENDING and line.amount > 0]
