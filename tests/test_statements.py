@@ -171,6 +171,21 @@ def test_a_statement_written_then_read_gives_back_its_movements_in_both_formats(
     assert camt.closing_balance == sum(m.amount for m in moves)
 
 
+@given(_MOVEMENTS, st.text(alphabet="ABCDEFGHIJ0123456789 -/", max_size=30))
+def test_a_movement_told_by_camt_and_by_ofx_is_the_same_movement_and_no_other(movements, text):
+    moves = [demo.Movement(day, D(cents) / 100, name, remittance=f"{text} {n}".strip()) for n, (cents, day, name)
+             in enumerate(movements)]
+    camt = read_statement(demo.camt053(ESSAI_IBAN, "P-1", 1, date(2020, 1, 1), date(2030, 12, 31), D("0.00"), moves))
+    sgml = read_statement(demo.ofx(*ESSAI_RIB, date(2020, 1, 1), date(2030, 12, 31), moves, D("0.00")))
+
+    def seen(t):
+        return matching.Seen(t.booked_on, t.amount, t.counterparty_name, t.remittance, t.end_to_end_id)
+
+    for i, a in enumerate(camt.transactions):
+        for j, b in enumerate(sgml.transactions):
+            assert matching.same_movement(seen(a), seen(b)) == (i == j), (a, b)
+
+
 @given(st.sampled_from("FE"), st.integers(2000, 2099), st.integers(1, 999_999), st.sampled_from(["", " ", "-"]),
        st.booleans())
 def test_an_invoice_number_is_found_however_it_is_separated(series, year, n, separator, lower):
