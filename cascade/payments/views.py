@@ -234,7 +234,8 @@ def statement_upload(request, org_id: int):
         message = _("%(lines)s lines imported: %(matched)s of %(credits)s credits matched automatically "
                     "(%(rate)s %%), %(pending)s to confirm.") % {
             "lines": s["lines"], "matched": s["matched_automatically"], "credits": s["credits"],
-            "rate": number_format(Decimal(s["match_rate"]), 1), "pending": s["proposed"] + s["unmatched"]}
+            "rate": number_format(Decimal(s["match_rate"]), 1),
+            "pending": s["proposed"] + s["unmatched"] - s["unmatched_returns"]}
         if s["returned"]:
             message += " " + ngettext("%(n)s direct debit returned: its invoice is open again.",
                                       "%(n)s direct debits returned: their invoices are open again.",
