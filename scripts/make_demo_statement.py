@@ -64,7 +64,8 @@ def november_movements(operator, debit) -> list:
                                            issue_date__month=11).select_related("customer").order_by("number"))
 
     def paid_on(n: int, invoice) -> date:
-        return max(invoice.issue_date + timedelta(days=1 + n % 20), date(2026, 11, 2))
+        # Within November, the statement's period: a statement books nothing after its last day.
+        return min(max(invoice.issue_date + timedelta(days=1 + n % 20), date(2026, 11, 2)), DEMO_DAY)
 
     def unique_amount(invoice, day: date) -> bool:
         documents = open_documents_of(operator, [invoice.customer_id], day)

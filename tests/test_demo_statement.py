@@ -40,7 +40,7 @@ def test_the_demo_november_statement_imports_and_matches(operator):
         "statement": "TREMPLIN-RELEVE-2026-11", "account": "FR7630003315211692071991947", "format": "camt.053",
         "already_imported": False, "lines": 99, "skipped": 0, "matched": 96, "proposed": 1, "unmatched": 0,
         "ignored": 1, "returned": 1, "credits": 97, "credited": summary["credited"],
-        "matched_automatically": 96, "match_rate": "99.0", "dry_run": False}
+        "matched_automatically": 96, "match_rate": "99.0", "unmatched_returns": 0, "dry_run": False}
     lines = StatementLine.objects.filter(organisation=operator)
     assert sorted(set(lines.filter(status=LineStatus.MATCHED).values_list("rule", flat=True))) == [
         "iban", "name", "number"]
@@ -76,3 +76,22 @@ def test_the_ofx_twin_matches_the_same_way_without_payer_ibans(operator):
     debit.refresh_from_db()
     assert debit.returned_on == date(2026, 11, 4)
     assert Decimal(summary["credited"]) > 0
+
+
+def test_the_ofx_twin_after_the_camt_statement_imports_nothing_again(operator):
+    from cascade.payments.bankfile import read_statement
+
+    # Every movement of November's statement is booked in November, the statement's period.
+    for name in ("releve-2026-11.camt053.xml", "releve-2026-11.ofx"):
+        statement = read_statement((DEMO / name).read_bytes())
+        assert {t.booked_on.month for t in statement.transactions} == {11}
+        assert (statement.from_date, statement.to_date) == (date(2026, 11, 1), date(2026, 11, 30))
+    _import(DEMO / "releve-2026-11.camt053.xml", operator.slug)
+    payments = list(Payment.objects.filter(organisation=operator).values_list("pk", "returned_on"))
+
+    twin = _import(DEMO / "releve-2026-11.ofx", operator.slug)
+
+    assert (twin["format"], twin["already_imported"], twin["lines"], twin["skipped"], twin["proposed"],
+            twin["credits"], twin["returned"]) == ("ofx", False, 0, 99, 0, 0, 0)
+    assert list(Payment.objects.filter(organisation=operator).values_list("pk", "returned_on")) == payments
+    assert StatementLine.objects.filter(organisation=operator).count() == 99

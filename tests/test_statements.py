@@ -4,6 +4,7 @@ refused whole with a message that says where and why."""
 
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -170,6 +171,21 @@ def test_a_statement_written_then_read_gives_back_its_movements_in_both_formats(
     assert camt.closing_balance == sum(m.amount for m in moves)
 
 
+@given(_MOVEMENTS, st.text(alphabet="ABCDEFGHIJ0123456789 -/", max_size=30))
+def test_a_movement_told_by_camt_and_by_ofx_is_the_same_movement_and_no_other(movements, text):
+    moves = [demo.Movement(day, D(cents) / 100, name, remittance=f"{text} {n}".strip()) for n, (cents, day, name)
+             in enumerate(movements)]
+    camt = read_statement(demo.camt053(ESSAI_IBAN, "P-1", 1, date(2020, 1, 1), date(2030, 12, 31), D("0.00"), moves))
+    sgml = read_statement(demo.ofx(*ESSAI_RIB, date(2020, 1, 1), date(2030, 12, 31), moves, D("0.00")))
+
+    def seen(t):
+        return matching.Seen(t.booked_on, t.amount, t.counterparty_name, t.remittance, t.end_to_end_id)
+
+    for i, a in enumerate(camt.transactions):
+        for j, b in enumerate(sgml.transactions):
+            assert matching.same_movement(seen(a), seen(b)) == (i == j), (a, b)
+
+
 @given(st.sampled_from("FE"), st.integers(2000, 2099), st.integers(1, 999_999), st.sampled_from(["", " ", "-"]),
        st.booleans())
 def test_an_invoice_number_is_found_however_it_is_separated(series, year, n, separator, lower):
@@ -190,7 +206,7 @@ def test_the_november_statement_matches_by_number_iban_name_and_direct_debit(ess
     assert summary == {"statement": "ESSAI-2026-11-A", "account": ESSAI_IBAN, "format": "camt.053",
                        "already_imported": False, "lines": 9, "skipped": 0, "matched": 5, "proposed": 1,
                        "unmatched": 1, "ignored": 1, "returned": 1, "credits": 7, "credited": "1782.70",
-                       "matched_automatically": 5, "match_rate": "71.4", "dry_run": False}
+                       "matched_automatically": 5, "match_rate": "71.4", "unmatched_returns": 0, "dry_run": False}
     lines = {line.key: line for line in StatementLine.objects.filter(organisation=essai.operator)}
     assert [(k, line.status, line.rule) for k, line in sorted(lines.items())] == [
         ("E1130-0008", "ignored", ""), ("T1103-0001", "matched", "number"), ("T1104-0002", "matched", "name"),
@@ -436,3 +452,231 @@ def test_a_manager_uploads_a_statement_and_confirms_or_dismisses_what_remains(es
     # The payer credited by hand: 500.00 owed, 450.00 received, the invoice partly paid… and overdue.
     assert settlements([essai.by_number["F2026-000006"]], date(2026, 11, 30))[
         essai.by_number["F2026-000006"].pk].paid == D("450.00")
+
+
+# What a tester found -------------------------------------------------------------------------------
+
+ESSAI_RIB = ("30006", "00001", "12345678901", "89")
+NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+
+
+def _camt(statement_id: str, movements: list, period=NOVEMBER) -> bytes:
+    return demo.camt053(ESSAI_IBAN, statement_id, 1, *period, D("0.00"), movements)
+
+
+def _ofx(movements: list, period=NOVEMBER) -> bytes:
+    return demo.ofx(*ESSAI_RIB, *period, movements, sum((m.amount for m in movements), D("0.00")))
+
+
+def _payments(essai) -> list:
+    return list(Payment.objects.filter(organisation=essai.operator).order_by("pk").values_list(
+        "pk", "amount", "returned_on"))
+
+
+def test_a_refund_or_a_transfer_we_send_quoting_an_invoice_number_never_returns_its_payment(essai):
+    before = _payments(essai)
+    refund = demo.Movement(date(2026, 11, 20), D("-420.00"), "Dune Studio", "FR7618206000006543210987620",
+                           "Remboursement trop-percu F2026-000004", end_to_end_id="REMB-2026-11",
+                           code="PMNT/ICDT/ESCT")
+    supplier = demo.Movement(date(2026, 11, 21), D("-95.00"), "Plomberie Martin", "",
+                             "Facture F2026-000005 fournisseur", code="PMNT/ICDT/ESCT")
+
+    lines = import_statement(_camt("ESSAI-REFUND", [refund, supplier]), essai.operator).lines
+
+    assert [(line.amount, line.status, line.rule, line.payment) for line in lines] == [
+        (D("-420.00"), LineStatus.IGNORED, "", None), (D("-95.00"), LineStatus.IGNORED, "", None)]
+    assert _payments(essai) == before
+    assert _state(essai.by_number["F2026-000004"], date(2026, 11, 30)) == "paid"
+    # OFX has no return code: a debit is a return only when its text says so (RETOUR, REJET, IMPAYE…).
+    sgml = _ofx([demo.Movement(date(2026, 11, 22), D("-95.00"), "ENTREPOT SOLIDAIRE",
+                               remittance="REMBOURSEMENT F2026-000005", reference="OFX-1"),
+                 demo.Movement(date(2026, 11, 23), D("-420.00"), "DUNE STUDIO",
+                               remittance="RETOUR PRLV SEPA F2026-000004 MOTIF AM04", reference="OFX-2")])
+    lines = import_statement(sgml, essai.operator).lines
+    assert [(line.status, line.rule) for line in lines] == [(LineStatus.IGNORED, ""),
+                                                            (LineStatus.RETURNED, "return")]
+    assert [p[2] for p in _payments(essai)] == [date(2026, 11, 23), None]
+
+
+def test_a_movement_already_imported_from_the_other_format_or_an_overlapping_statement_is_skipped(essai):
+    movements = [
+        demo.Movement(date(2026, 11, 3), D("310.00"), "Atelier Aubépine", OCCUPANTS[0][1], "Facture F2026-000001"),
+        demo.Movement(date(2026, 11, 6), D("450.00"), "FORGE FABRE", OCCUPANTS[5][1], "ACOMPTE"),
+        demo.Movement(date(2026, 11, 12), D("-420.00"), "Dune Studio", "", "RETOUR PRLV F2026-000004",
+                      end_to_end_id="F2026-000004", code="PMNT/IDDT/UPDD", return_reason="AM04"),
+        demo.Movement(date(2026, 11, 30), D("-12.50"), remittance="FRAIS TENUE DE COMPTE", code="ACMT/MDOP/CHRG")]
+    camt = import_statement(_camt("ESSAI-2026-11", movements), essai.operator)
+    assert camt.summary()["lines"] == 4
+    before = _payments(essai)
+
+    twin = import_statement(_ofx(movements), essai.operator).summary()
+
+    assert (twin["already_imported"], twin["lines"], twin["skipped"], twin["proposed"], twin["credits"]) == (
+        False, 0, 4, 0, 0)
+    assert _payments(essai) == before
+    assert StatementLine.objects.filter(organisation=essai.operator).count() == 4
+    # Two statements without AcctSvcrRef sharing a movement: it is imported once.
+    def bare(data: bytes) -> bytes:
+        return re.sub(rb"<(AcctSvcrRef|NtryRef)>[^<]*</\1>", b"", data)
+
+    shared = demo.Movement(date(2026, 11, 15), D("180.00"), "Collectif Chardon", OCCUPANTS[2][1],
+                           "Facture F2026-000003")
+    first = import_statement(bare(_camt("ESSAI-A", [shared])), essai.operator).summary()
+    second = import_statement(bare(_camt("ESSAI-B", [
+        demo.Movement(date(2026, 11, 14), D("77.70"), "M. INCONNU", "", "DON"), shared])), essai.operator).summary()
+    assert (first["lines"], first["matched"], second["lines"], second["skipped"]) == (1, 1, 1, 1)
+    assert Payment.objects.filter(organisation=essai.operator, amount=D("180.00")).count() == 1
+    # Twice the same payment in one file is twice a movement.
+    again = demo.Movement(date(2026, 11, 16), D("250.00"), "Bureau des Écureuils", "", "LOYER")
+    assert import_statement(bare(_camt("ESSAI-C", [again, again])), essai.operator).summary()["lines"] == 2
+
+
+def test_the_lump_sum_of_a_sepa_batch_is_matched_to_the_batch_and_records_nothing(essai, manager):
+    from cascade.payments.models import DirectDebitBatch
+
+    batch = DirectDebitBatch.objects.create(organisation=essai.operator, message_id="CASCADE-1-20261105-000001",
+                                            collection_date=date(2026, 11, 5), control_sum=D("515.00"), count=2)
+    before = _payments(essai)
+    other = demo.Movement(date(2026, 11, 5), D("515.00"), remittance="REMISE PRLV SEPA CASCADE-1-20261105-000009",
+                          code="PMNT/IDDT/ESDD")
+    lump = demo.Movement(date(2026, 11, 6), D("515.00"),
+                         remittance="REMISE PRLV SEPA CASCADE-1-20261105-000001-FRST", code="PMNT/IDDT/ESDD")
+
+    lines = import_statement(_camt("ESSAI-LUMP", [other, lump]), essai.operator).lines
+
+    assert [(line.status, line.rule, line.payment, line.direct_debit_batch) for line in lines] == [
+        (LineStatus.UNMATCHED, "", None, None), (LineStatus.MATCHED, "direct_debit", None, batch)]
+    assert _payments(essai) == before
+    page = manager.get(reverse("statement", args=[lines[1].statement_id])).content.decode()
+    assert "Remise SEPA CASCADE-1-20261105-000001" in page
+
+
+def _refused_import(essai, data: bytes) -> list[str]:
+    with pytest.raises(StatementImportError) as error:
+        import_statement(data, essai.operator)
+    assert not BankStatement.objects.exists() and not StatementLine.objects.exists()
+    assert Payment.objects.filter(organisation=essai.operator).count() == 2
+    return error.value.faults
+
+
+@pytest.mark.parametrize(("amount", "problem"), [
+    ("99999999999999999.99", "99999999999999999.99 est un montant trop grand : un mouvement est inférieur à "
+                             "1 000 000 000 000,00 €"),
+    ("1000000000000.00", "1000000000000.00 est un montant trop grand : un mouvement est inférieur à "
+                         "1 000 000 000 000,00 €"),
+    ("1E+40", "1E+40 est un montant trop grand : un mouvement est inférieur à 1 000 000 000 000,00 €"),
+    ("NaN", "'NaN' n’est pas un montant en euros et centimes"),
+    ("Infinity", "'Infinity' n’est pas un montant en euros et centimes"),
+    ("77.705", "'77.705' a plus de deux décimales : ce n’est pas un montant en euros et centimes"),
+])
+def test_an_amount_too_large_not_finite_or_with_three_decimals_is_refused_naming_its_entry(essai, amount,
+                                                                                           problem):
+    camt = _data("camt053-001-02.xml").replace(b'<Amt Ccy="EUR">77.70</Amt>', f'<Amt Ccy="EUR">{amount}</Amt>'
+                                               .encode())
+    assert _refused_import(essai, camt) == [f"Ntry 6 : {problem}"]
+    sgml = _ofx([demo.Movement(date(2026, 11, 3), D("310.00"), "ATELIER", remittance="F2026-000001"),
+                 demo.Movement(date(2026, 11, 4), D("77.70"), "X", remittance="DON")]).replace(
+        b"<TRNAMT>77.70", f"<TRNAMT>{amount}".encode())
+    [fault] = _refused_import(essai, sgml)
+    assert fault.startswith("STMTTRN 2 (l. ") and fault.endswith(f") : {problem}")
+
+
+def test_an_empty_currency_is_refused_and_the_page_shows_why(essai, manager):
+    camt = _data("camt053-001-02.xml")
+    assert _refused_import(essai, camt.replace(b"<Ccy>EUR</Ccy>", b"<Ccy/>")) == [
+        "Stmt/Acct/Ccy : aucune devise (Ccy est vide) : seul l’euro est pris en charge"]
+    assert _refused_import(essai, camt.replace(b'<Amt Ccy="EUR">77.70</Amt>', b'<Amt Ccy="">77.70</Amt>')) == [
+        "Ntry 6 : aucune devise (Amt/@Ccy est vide) : seul l’euro est pris en charge"]
+    upload = SimpleUploadedFile("releve.xml", camt.replace(b'<Amt Ccy="EUR">77.70</Amt>',
+                                                           b'<Amt Ccy="EUR">1E+40</Amt>'), content_type="text/xml")
+    response = manager.post(reverse("statement_upload", args=[essai.operator.pk]), {"statement": upload},
+                            follow=True)
+    assert response.status_code == 200
+    assert ("Ntry 6 : 1E+40 est un montant trop grand : un mouvement est inférieur à 1 000 000 000 000,00 €"
+            in response.content.decode())
+    assert not BankStatement.objects.exists()
+
+
+def test_a_statement_sent_again_with_new_movements_imports_the_new_ones(essai):
+    morning = [demo.Movement(date(2026, 11, 3), D("310.00"), "Atelier Aubépine", OCCUPANTS[0][1],
+                             "Facture F2026-000001", reference="T1")]
+    evening = [*morning, demo.Movement(date(2026, 11, 3), D("180.00"), "Collectif Chardon", OCCUPANTS[2][1],
+                                       "Facture F2026-000003", reference="T2")]
+    import_statement(_camt("ESSAI-2026-11-03", morning), essai.operator)
+
+    again = import_statement(_camt("ESSAI-2026-11-03", evening, (date(2026, 11, 3), date(2026, 11, 3))),
+                             essai.operator).summary()
+
+    assert (again["already_imported"], again["lines"], again["skipped"], again["matched"]) == (False, 1, 1, 1)
+    statement = BankStatement.objects.get(organisation=essai.operator)
+    assert (statement.lines.count(), statement.to_date) == (2, date(2026, 11, 3))
+    assert _state(essai.by_number["F2026-000003"], date(2026, 11, 3)) == "paid"
+    # The same content a third time: nothing new.
+    third = import_statement(_camt("ESSAI-2026-11-03", evening, (date(2026, 11, 1), date(2026, 11, 3))),
+                             essai.operator)
+    assert (third.already_imported, statement.lines.count()) == (True, 2)
+
+
+def test_a_returned_debit_naming_no_payment_is_counted_and_shown(essai, manager):
+    unknown = demo.Movement(date(2026, 11, 12), D("-50.00"), "Inconnu", "", "RETOUR PRLV",
+                            end_to_end_id="F2026-999999", code="PMNT/IDDT/UPDD", return_reason="AM04")
+    upload = SimpleUploadedFile("retour.xml", _camt("ESSAI-RET", [unknown]), content_type="text/xml")
+
+    page = manager.post(reverse("statement_upload", args=[essai.operator.pk]), {"statement": upload},
+                        follow=True).content.decode()
+
+    assert ("1 lignes importées : 0 crédits sur 0 rapprochés automatiquement (0,0 %), 0 à confirmer. 1 prélèvement "
+            "retourné ne correspond à aucun paiement enregistré : voir ci-dessous.") in page
+    assert "Prélèvements retournés introuvables" in page and "F2026-999999" in page and "AM04" in page
+    line = StatementLine.objects.get(organisation=essai.operator)
+    assert (line.status, line.amount) == (LineStatus.UNMATCHED, D("-50.00"))
+    summary = import_statement(_camt("ESSAI-RET", [unknown]), essai.operator).summary()
+    assert (summary["already_imported"], summary["unmatched_returns"]) == (True, 1)
+    listing = manager.get(reverse("statements", args=[essai.operator.pk])).content.decode()
+    assert "<strong>1</strong>" in listing
+
+
+def test_a_movement_booked_after_today_or_outside_the_period_is_refused(essai):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    later = today.replace(year=today.year + 1)
+    faults = _refused_import(essai, _camt("ESSAI-FUTURE", [
+        demo.Movement(date(2026, 11, 3), D("310.00"), "Atelier Aubépine", remittance="F2026-000001"),
+        demo.Movement(later, D("180.00"), "Collectif Chardon", remittance="F2026-000003")],
+        (date(2026, 11, 1), later)))
+    assert faults == [f"Ntry 2/TxDtls 1 : comptabilisé le {later:%d/%m/%Y}, après aujourd’hui ({today:%d/%m/%Y}) : un "
+                      "relevé ne comptabilise que ce qui a eu lieu"]
+    faults = _refused_import(essai, _camt("ESSAI-OUT", [
+        demo.Movement(date(2026, 10, 31), D("310.00"), "Atelier Aubépine", remittance="F2026-000001"),
+        demo.Movement(date(2026, 11, 3), D("180.00"), "Collectif Chardon", remittance="F2026-000003"),
+        demo.Movement(date(2026, 12, 1), D("95.00"), "Entrepôt Solidaire", remittance="F2026-000005")]))
+    assert faults == [
+        "Ntry 1/TxDtls 1 : comptabilisé le 31/10/2026, hors de la période du relevé (01/11/2026 – 30/11/2026)",
+        "Ntry 3/TxDtls 1 : comptabilisé le 01/12/2026, hors de la période du relevé (01/11/2026 – 30/11/2026)"]
+
+
+def test_a_fitid_twice_in_one_ofx_file_refuses_the_file(essai):
+    sgml = _ofx([demo.Movement(date(2026, 11, 3), D("310.00"), "ATELIER", remittance="F2026-000001",
+                               reference="FIT-1"),
+                 demo.Movement(date(2026, 11, 4), D("180.00"), "CHARDON", remittance="F2026-000003",
+                               reference="FIT-1")])
+    [fault] = _refused_import(essai, sgml)
+    assert fault == ("STMTTRN 2 (l. 26) : le FITID FIT-1 est déjà celui de STMTTRN 1 (l. 18) : une banque donne à "
+                     "chaque mouvement le sien")
+
+
+def test_the_same_movement_is_told_apart_from_another_of_the_same_day_and_amount():
+    day, amount = date(2026, 11, 3), D("250.00")
+    camt = matching.Seen(day, amount, "Bureau des Écureuils", "Facture F2026-000002", "")
+    assert matching.same_movement(camt, matching.Seen(day, amount, "BUREAU DES ECUREUILS",
+                                                      "BUREAU DES ECUREUILS Facture F2026-000002"))
+    assert not matching.same_movement(camt, matching.Seen(day, amount, "Collectif Chardon", "Facture F2026-000002"))
+    assert not matching.same_movement(camt, matching.Seen(day, amount, "Bureau des Écureuils", "Facture F2026-000007"))
+    assert not matching.same_movement(camt, matching.Seen(date(2026, 11, 4), amount, "Bureau des Écureuils",
+                                                          "Facture F2026-000002"))
+    # OFX keeps 32 characters of a name, and carries the end-to-end id in its memo.
+    long = matching.Seen(day, amount, "Association des Ateliers Partagés du Canal", "LOYER", "E2E-42")
+    assert matching.same_movement(long, matching.Seen(day, amount, "ASSOCIATION DES ATELIERS PARTAGE",
+                                                      "ASSOCIATION DES ATELIERS PARTAGE LOYER E2E-42"))
+    assert not matching.same_movement(long, matching.Seen(day, amount, "", "", "E2E-43"))

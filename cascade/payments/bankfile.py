@@ -7,7 +7,7 @@ that nothing is imported from half a file.
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from schwifty import IBAN
 from schwifty.exceptions import InvalidBBANChecksum, InvalidChecksumDigits, SchwiftyException
@@ -74,6 +74,46 @@ class BankFile:
     opening_balance: Decimal | None
     closing_balance: Decimal | None
     transactions: tuple[Transaction, ...]
+
+
+# What an amount column holds (DecimalField max_digits=14, decimal_places=2): below a thousand billion euros.
+AMOUNT_LIMIT = Decimal("1000000000000.00")
+
+
+def checked_amount(raw: str, where: str) -> Decimal:
+    """The amount written `raw`, in euros and at most two decimals, finite and below AMOUNT_LIMIT; else
+    StatementFileError naming `where`."""
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise StatementFileError(where, _("%(amount)r is not an amount in euros and cents"), amount=raw)
+    if abs(value) >= AMOUNT_LIMIT:
+        raise StatementFileError(where, _("%(amount)s is too large an amount: a movement is below 1 000 000 000 "
+                                          "000.00 €"), amount=raw)
+    if value != value.quantize(Decimal("0.01")):
+        raise StatementFileError(where, _("%(amount)r has more than two decimals: not an amount in euros and "
+                                          "cents"), amount=raw)
+    return value.quantize(Decimal("0.01"))
+
+
+def checked_dates(statement: "BankFile", today: date) -> list[str]:
+    """The movements booked after `today` or outside the period the statement declares, as StatementFileError
+    texts (English; `translated` by the caller): a statement only books what has happened in its period."""
+    faults = []
+    for tx in statement.transactions:
+        if tx.booked_on > today:
+            faults.append(StatementFileError(tx.position, _("booked on %(day)s, after today (%(today)s): a statement "
+                                                            "only books what has happened"),
+                                             day=f"{tx.booked_on:%d/%m/%Y}", today=f"{today:%d/%m/%Y}"))
+        elif (statement.from_date and tx.booked_on < statement.from_date) or (
+                statement.to_date and tx.booked_on > statement.to_date):
+            faults.append(StatementFileError(
+                tx.position, _("booked on %(day)s, outside the statement's period (%(start)s – %(end)s)"),
+                day=f"{tx.booked_on:%d/%m/%Y}", start=f"{statement.from_date:%d/%m/%Y}" if statement.from_date
+                else "…", end=f"{statement.to_date:%d/%m/%Y}" if statement.to_date else "…"))
+    return faults
 
 
 def checked_iban(value: str, where: str) -> str:

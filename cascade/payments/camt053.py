@@ -11,11 +11,11 @@ booked entries are movements; pending ones are left for the statement that books
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
-from .bankfile import BankFile, StatementFileError, Transaction, _, checked_iban
+from .bankfile import BankFile, StatementFileError, Transaction, _, checked_amount, checked_iban
 
 _NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d\d)")
 
@@ -66,6 +66,9 @@ def parse(data: bytes) -> BankFile:
     if not raw_iban:
         raise StatementFileError("Stmt/Acct", _("the statement names no account IBAN"))
     currency = r.find(stmt, "Acct/Ccy")
+    if currency is not None and not (currency.text or "").strip():
+        raise StatementFileError("Stmt/Acct/Ccy", _("no currency (%(path)s is empty): only EUR is handled"),
+                                 path="Ccy")
     if currency is not None and currency.text.strip() != "EUR":
         raise StatementFileError("Stmt/Acct/Ccy", _("an account in %(currency)s: only EUR is handled"),
                                  currency=currency.text.strip())
@@ -156,14 +159,13 @@ def _amount(r: _Reader, element, path: str, where: str) -> Decimal:
     found = r.find(element, path)
     if found is None or not (found.text or "").strip():
         raise StatementFileError(where, _("no amount (%(path)s)"), path=path)
-    if found.get("Ccy", "EUR") != "EUR":
+    if not found.get("Ccy", "EUR").strip():
+        raise StatementFileError(where, _("no currency (%(path)s is empty): only EUR is handled"), path=f"{path}/@Ccy")
+    if found.get("Ccy", "EUR").strip() != "EUR":
         raise StatementFileError(where, _("an amount in %(currency)s: only EUR is handled"),
                                  currency=found.get("Ccy"))
-    try:
-        value = Decimal(found.text.strip())
-    except InvalidOperation:
-        value = None
-    if value is None or value < 0 or value != value.quantize(Decimal("0.01")):
+    value = checked_amount(found.text.strip(), where)
+    if value < 0:
         raise StatementFileError(where, _("%(amount)r is not an amount in euros and cents"),
                                  amount=found.text.strip())
     return value

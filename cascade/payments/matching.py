@@ -59,3 +59,49 @@ def candidates(amount: Decimal, documents: Sequence[OpenDocument], known_payers:
 
     plausible = [d for d in documents if d.payer in known_payers or d.outstanding == amount]
     return sorted(plausible, key=rank)[:limit]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A movement as two statements may each tell it (CAMT and OFX, or two overlapping statements)."""
+
+    booked_on: date
+    amount: Decimal
+    name: str = ""
+    remittance: str = ""
+    end_to_end_id: str = ""
+
+
+def _word_list(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
+    return [w for w in re.split(r"[^A-Z0-9]+", plain) if w]
+
+
+def same_movement(a: Seen, b: Seen) -> bool:
+    """Whether two statements tell the same movement of the account: same day, same amount, and the same
+    counterparty and reference: the end-to-end id of one found in the other, or the remittance text of one
+    within the other's (OFX writes the payer's name and the end-to-end id in its memo), the names (when
+    both give one) the same, one possibly cut short (OFX keeps 32 characters)."""
+    if a.booked_on != b.booked_on or a.amount != b.amount:
+        return False
+    if a.name and b.name:
+        x, y = " ".join(_word_list(a.name)), " ".join(_word_list(b.name))
+        if not (x.startswith(y) or y.startswith(x) or name_key(a.name) == name_key(b.name)):
+            return False
+    text_a, text_b = (_word_list(f"{m.name} {m.remittance} {m.end_to_end_id}") for m in (a, b))
+    for one, other in ((a, text_b), (b, text_a)):
+        if one.end_to_end_id and _within(_word_list(one.end_to_end_id), other):
+            return True
+    if a.end_to_end_id and b.end_to_end_id:
+        return False
+    remit_a, remit_b = _word_list(a.remittance), _word_list(b.remittance)
+    if remit_a and remit_b:
+        return _within(remit_a, text_b) or _within(remit_b, text_a)
+    # One tells no more than the name (or nothing at all): the same payer, day and amount.
+    return True
+
+
+def _within(words: list[str], text: list[str]) -> bool:
+    """Whether `words` are written in `text`, one after the other."""
+    n = len(words)
+    return bool(words) and any(text[i:i + n] == words for i in range(len(text) - n + 1))

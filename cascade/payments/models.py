@@ -256,6 +256,10 @@ class StatementLine(models.Model):
     rule = models.CharField(max_length=20, blank=True)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="statement_lines")
+    # The SEPA batch whose total this credit is (the bank books a batch in one, BtchBookg): its debits were
+    # recorded as payments when it was sent.
+    direct_debit_batch = models.ForeignKey(DirectDebitBatch, null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="statement_lines")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
 
@@ -263,6 +267,7 @@ class StatementLine(models.Model):
         ordering = ["booked_on", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "key"], name="statement_line_once"),
+            models.UniqueConstraint(fields=["direct_debit_batch"], name="batch_credited_once"),
             # A payment is matched by one credit line at most, and returned by one debit line at most.
             models.UniqueConstraint(fields=["payment"], condition=models.Q(amount__gt=0),
                                     name="payment_matched_once"),

@@ -12,9 +12,9 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from .bankfile import BankFile, StatementFileError, Transaction, _, checked_iban
+from .bankfile import BankFile, StatementFileError, Transaction, _, checked_amount, checked_iban
 
 _TOKEN = re.compile(r"<(/?)([A-Za-z0-9.]+)>([^<]*)")
 _IBAN_LIKE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
@@ -94,6 +94,13 @@ def parse(data: bytes) -> BankFile:
     transactions_list = rs.find("BANKTRANLIST")
     items = transactions_list.findall("STMTTRN") if transactions_list else []
     transactions = [_transaction(node, n) for n, node in enumerate(items, start=1)]
+    first_with = {}
+    for tx in transactions:
+        if tx.key in first_with:
+            raise StatementFileError(tx.position, _("the FITID %(fitid)s is already the one of %(first)s: a bank "
+                                                    "gives each movement its own"), fitid=tx.key,
+                                     first=first_with[tx.key])
+        first_with[tx.key] = tx.position
     start, end = (_day(transactions_list.text_of(tag), transactions_list, optional=True) if transactions_list
                   else None for tag in ("DTSTART", "DTEND"))
     ledger = rs.find("LEDGERBAL/BALAMT")
@@ -137,21 +144,27 @@ def _transaction(node: _Node, n: int) -> Transaction:
     if amount_node is None:
         raise StatementFileError(where, _("no amount (%(path)s)"), path="TRNAMT")
     name, memo = node.text_of("NAME"), node.text_of("MEMO")
-    return Transaction(key=fitid, booked_on=_day(node.text_of("DTPOSTED"), node), amount=_amount(amount_node),
-                       counterparty_name=name, remittance=" ".join(filter(None, [name, memo])),
-                       bank_reference=fitid, bank_code=node.text_of("TRNTYPE"), position=where)
+    amount = _amount(amount_node, where)
+    remittance = " ".join(filter(None, [name, memo]))
+    return Transaction(key=fitid, booked_on=_day(node.text_of("DTPOSTED"), node), amount=amount,
+                       counterparty_name=name, remittance=remittance, bank_reference=fitid,
+                       bank_code=node.text_of("TRNTYPE"), position=where,
+                       is_return=amount < 0 and bool(_RETURN_WORDS.search(_plain(remittance))))
 
 
-def _amount(node: _Node) -> Decimal:
-    raw = node.text.replace(",", ".").replace(" ", "")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        value = None
-    if value is None or value != value.quantize(Decimal("0.01")):
-        raise StatementFileError(f"l. {node.line}", _("%(amount)r is not an amount in euros and cents"),
-                                 amount=node.text)
-    return value
+# OFX has no return code: a debit is a direct debit coming back when its text says so (the French banks'
+# "RETOUR PRLV", "REJET", "IMPAYE"; "RETURN", "REVERSAL", "R-TRANSACTION"); its reference is in the memo.
+_RETURN_WORDS = re.compile(r"\b(RETOUR|REJET|REJETE|IMPAYE|IMPAYES|RETURN|RETURNED|REVERSAL|R-TRANSACTION)\b")
+
+
+def _plain(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
+
+
+def _amount(node: _Node, where: str = "") -> Decimal:
+    return checked_amount(node.text.replace(",", ".").replace(" ", ""), where or f"l. {node.line}")
 
 
 def _day(value: str, node: _Node, *, optional: bool = False) -> date | None:

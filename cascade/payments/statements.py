@@ -8,11 +8,13 @@ movement already imported from an overlapping statement is skipped, so no line i
 """
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cascade.accounts.audit import record
@@ -21,10 +23,12 @@ from cascade.billing.models import Invoice
 
 from . import matching
 from .actions import PAYABLE, PaymentError, record_payment, reverse_payment, settlements
-from .bankfile import BankFile, StatementFileError, Transaction, read_statement
-from .models import BankStatement, LineStatus, Means, Payment, StatementLine
+from .bankfile import BankFile, StatementFileError, Transaction, checked_dates, read_statement
+from .models import BankStatement, DirectDebitBatch, LineStatus, Means, Payment, StatementLine
 
 SOURCE = "statement"
+# A batch identifier as debits.py writes it (MsgId CASCADE-<organisation>-<date>-<n>, PmtInfId MsgId-<seq>).
+BATCH_ID = re.compile(r"CASCADE-\d+-\d{8}-\d{6}")
 
 
 class StatementImportError(Exception):
@@ -50,7 +54,10 @@ class ImportResult:
                 "format": self.statement.format, "already_imported": self.already_imported, "lines": len(lines),
                 "skipped": self.skipped, **count, "credits": len(credits),
                 "credited": f"{sum((line.amount for line in credits), Decimal('0.00')):.2f}",
-                "matched_automatically": len(automatic), "match_rate": match_rate(len(automatic), len(credits))}
+                "matched_automatically": len(automatic), "match_rate": match_rate(len(automatic), len(credits)),
+                # Returned direct debits that name no payment of ours: for the operator to look into.
+                "unmatched_returns": sum(1 for line in lines if line.amount < 0 and line.status ==
+                                         LineStatus.UNMATCHED)}
 
 
 def match_rate(matched: int, credits: int) -> str:
@@ -72,6 +79,9 @@ def read(data: bytes, organisation: Organisation) -> BankFile:
         raise StatementImportError([_("This statement is of the account %(account)s, not of %(organisation)s's "
                                       "account %(own)s: nothing was imported.") % {
             "account": statement.account_iban, "organisation": organisation.name, "own": own}])
+    faults = checked_dates(statement, timezone.localdate())
+    if faults:
+        raise StatementImportError([fault.translated(_) for fault in faults])
     return statement
 
 
@@ -83,24 +93,29 @@ def import_statement(data: bytes, organisation: Organisation, *, file_name: str 
     # One import at a time per organisation: two uploads of the same file cannot both pass the check below.
     Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
     digest = hashlib.sha256(data).hexdigest()
-    existing = BankStatement.objects.filter(organisation=organisation, statement_id=bank_file.statement_id).first() \
-        or BankStatement.objects.filter(organisation=organisation, file_sha256=digest).first()
-    if existing is not None:
-        return ImportResult(existing, already_imported=True)
-    statement = BankStatement.objects.create(
-        organisation=organisation, account_iban=bank_file.account_iban, format=bank_file.format,
-        statement_id=bank_file.statement_id, sequence=bank_file.sequence, from_date=bank_file.from_date,
-        to_date=bank_file.to_date, opening_balance=bank_file.opening_balance,
-        closing_balance=bank_file.closing_balance, file_name=file_name[:255], file_sha256=digest,
-        imported_by=acting_user if getattr(acting_user, "is_authenticated", False) else None)
-    known = set(StatementLine.objects.filter(organisation=organisation, key__in=[
-        t.key for t in bank_file.transactions]).values_list("key", flat=True))
-    result, matcher, faults = ImportResult(statement), _Matcher(organisation, acting_user), []
-    for tx in bank_file.transactions:
-        if tx.key in known:
-            result.skipped += 1
-            continue
-        known.add(tx.key)
+    same_file = BankStatement.objects.filter(organisation=organisation, file_sha256=digest).first()
+    if same_file is not None:
+        return ImportResult(same_file, already_imported=True)
+    statement = BankStatement.objects.filter(organisation=organisation, statement_id=bank_file.statement_id).first()
+    # A statement seen before with another content (banks re-send the day's statement as it grows): its
+    # movements not yet imported are added to it.
+    resent = statement is not None
+    new, skipped = _not_yet_imported(organisation, bank_file)
+    if resent and not new:
+        return ImportResult(statement, already_imported=True)
+    if statement is None:
+        statement = BankStatement(organisation=organisation, statement_id=bank_file.statement_id)
+    for name, value in (("account_iban", bank_file.account_iban), ("format", bank_file.format),
+                        ("sequence", bank_file.sequence), ("from_date", bank_file.from_date),
+                        ("to_date", bank_file.to_date), ("opening_balance", bank_file.opening_balance),
+                        ("closing_balance", bank_file.closing_balance), ("file_name", file_name[:255]),
+                        ("file_sha256", digest)):
+        setattr(statement, name, value)
+    if not resent:
+        statement.imported_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    statement.save()
+    result, matcher, faults = ImportResult(statement, skipped=skipped), _Matcher(organisation, acting_user), []
+    for tx in new:
         try:
             result.lines.append(matcher.line(statement, tx))
         except PaymentError as error:
@@ -113,6 +128,41 @@ def import_statement(data: bytes, organisation: Organisation, *, file_name: str 
            **{k: summary[k] for k in ("statement", "format", "lines", "skipped", "credits", "matched_automatically",
                                       *LineStatus.values)})
     return result
+
+
+def _not_yet_imported(organisation: Organisation, bank_file: BankFile) -> tuple[list[Transaction], int]:
+    """The movements of the file not imported before, and how many were: the same bank identity (key), or,
+    when the bank's references cannot tell (another format, or a statement without AcctSvcrRef), the same
+    account, day, amount and counterparty or reference (matching.same_movement). Each movement imported
+    before stands for one movement of the file: twice the same payment in one file stays twice."""
+    days = {t.booked_on for t in bank_file.transactions}
+    earlier = list(StatementLine.objects.filter(organisation=organisation, booked_on__in=days,
+                                                statement__account_iban=bank_file.account_iban)
+                   .select_related("statement").order_by("pk"))
+    keys = {line.key for line in earlier}
+    by_day: dict[tuple, list[StatementLine]] = {}
+    for line in earlier:
+        by_day.setdefault((line.booked_on, line.amount), []).append(line)
+    new, skipped, seen_keys = [], 0, set()
+    for tx in bank_file.transactions:
+        if tx.key[:140] in keys or tx.key in seen_keys:
+            # Also a key twice in the file (a CAMT AcctSvcrRef repeated): one movement.
+            skipped += 1
+            continue
+        seen_keys.add(tx.key)
+        told = matching.Seen(tx.booked_on, tx.amount, tx.counterparty_name, tx.remittance, tx.end_to_end_id)
+        candidates = by_day.get((tx.booked_on, tx.amount), [])
+        twin = next((line for line in candidates if not (
+            # Two references the same bank gave in the same format tell two movements apart.
+            line.statement.format == bank_file.format and line.bank_reference and tx.bank_reference)
+            and matching.same_movement(told, matching.Seen(line.booked_on, line.amount, line.counterparty_name,
+                                                           line.remittance, line.end_to_end_id))), None)
+        if twin is not None:
+            candidates.remove(twin)
+            skipped += 1
+            continue
+        new.append(tx)
+    return new, skipped
 
 
 class _Matcher:
@@ -150,6 +200,11 @@ class _Matcher:
             # The collection of a direct debit recorded when the batch was sent: nothing new to record.
             line.status, line.rule, line.payment = LineStatus.MATCHED, "direct_debit", collected
             return
+        batch = self._batch(tx) if tx.is_direct_debit_collection else None
+        if batch is not None:
+            # The total of a batch booked in one (BtchBookg): its debits were recorded when it was sent.
+            line.status, line.rule, line.direct_debit_batch = LineStatus.MATCHED, "direct_debit", batch
+            return
         quoted = [self.by_number[n] for n in matching.invoice_numbers(tx.remittance) if n in self.by_number]
         if quoted:
             if len({i.customer_id for i in quoted}) == 1:
@@ -174,8 +229,25 @@ class _Matcher:
             reference=_reference(line), invoices=invoices, source=SOURCE, acting_user=self.acting_user)
         line.status, line.rule = LineStatus.MATCHED, rule
 
+    def _batch(self, tx: Transaction) -> DirectDebitBatch | None:
+        """The batch whose total this credit is: its control sum, not yet seen on a statement, and the batch
+        the text names when it quotes one of our batch identifiers (MsgId, or PmtInfId = MsgId-sequence)."""
+        batches = list(DirectDebitBatch.objects.filter(organisation=self.organisation, control_sum=tx.amount,
+                                                       collection_date__lte=tx.booked_on,
+                                                       statement_lines__isnull=True).order_by("-collection_date"))
+        text = " ".join([tx.remittance, tx.end_to_end_id, tx.bank_reference]).upper()
+        quoted = [b for b in batches if b.message_id.upper() in text]
+        if quoted:
+            return quoted[0]
+        if BATCH_ID.search(text):
+            # It names a batch, not one of these.
+            return None
+        return batches[0] if len(batches) == 1 else None
+
     def _debit(self, line: StatementLine, tx: Transaction) -> None:
-        returned = self._direct_debit(tx, -tx.amount, matched=True)
+        # Only a direct debit coming back may undo a payment: a refund or a transfer we sent quoting an
+        # invoice number is money we paid out.
+        returned = self._direct_debit(tx, -tx.amount, matched=True) if tx.is_return else None
         if returned is not None:
             line.payment = reverse_payment(returned, on=tx.booked_on, acting_user=self.acting_user,
                                            reason=tx.return_reason or _("returned by the payer's bank"))

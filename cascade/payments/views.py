@@ -201,7 +201,8 @@ def statements(request, org_id: int):
     operator = _operator_or_404(request, org_id)
     found = (scoped(BankStatement, request.user).filter(organisation=operator)
              .annotate(n_lines=Count("lines"),
-                       n_pending=Count("lines", filter=Q(lines__status__in=PENDING, lines__amount__gt=0)),
+                       n_pending=Count("lines", filter=Q(lines__status__in=PENDING, lines__amount__gt=0) | Q(
+                           lines__status=LineStatus.UNMATCHED, lines__amount__lt=0)),
                        n_matched=Count("lines", filter=Q(lines__status=LineStatus.MATCHED))))
     return render(request, "payments/statements.html", {
         "operator": operator, "statements": found,
@@ -233,11 +234,16 @@ def statement_upload(request, org_id: int):
         message = _("%(lines)s lines imported: %(matched)s of %(credits)s credits matched automatically "
                     "(%(rate)s %%), %(pending)s to confirm.") % {
             "lines": s["lines"], "matched": s["matched_automatically"], "credits": s["credits"],
-            "rate": number_format(Decimal(s["match_rate"]), 1), "pending": s["proposed"] + s["unmatched"]}
+            "rate": number_format(Decimal(s["match_rate"]), 1),
+            "pending": s["proposed"] + s["unmatched"] - s["unmatched_returns"]}
         if s["returned"]:
             message += " " + ngettext("%(n)s direct debit returned: its invoice is open again.",
                                       "%(n)s direct debits returned: their invoices are open again.",
                                       s["returned"]) % {"n": s["returned"]}
+        if s["unmatched_returns"]:
+            message += " " + ngettext("%(n)s returned direct debit names no payment recorded: see below.",
+                                      "%(n)s returned direct debits name no payment recorded: see below.",
+                                      s["unmatched_returns"]) % {"n": s["unmatched_returns"]}
         messages.success(request, message)
     return redirect("statement", result.statement.pk)
 
@@ -247,10 +253,11 @@ def statement_detail(request, statement_id: int):
     """A statement's lines with what each became; the credits no rule matched, with their best candidates."""
     statement = get_scoped_or_404(BankStatement.objects.select_related("organisation"), request.user,
                                   pk=statement_id)
-    lines = list(statement.lines.select_related("payment", "payment__payer").prefetch_related(
+    lines = list(statement.lines.select_related("payment", "payment__payer", "direct_debit_batch").prefetch_related(
         "payment__allocations__invoice"))
     can_manage = role_in(request.user, statement.organisation_id) in BILLING_ROLES
     pending = [line for line in lines if line.status in PENDING and line.amount > 0]
+    unmatched_returns = [line for line in lines if line.status == LineStatus.UNMATCHED and line.amount < 0]
     payers = sorted(Organisation.objects.filter(operator=statement.organisation), key=lambda o: normalise(o.name))
     found = proposals(pending, timezone.localdate())
     for line in pending:
@@ -259,7 +266,7 @@ def statement_detail(request, statement_id: int):
     payer_options = format_html_join("", '<option value="{}">{}</option>', ((p.pk, p.name) for p in payers))
     return render(request, "payments/statement_detail.html", {
         "statement": statement, "lines": lines, "pending": pending, "can_manage": can_manage,
-        "payer_options": payer_options})
+        "payer_options": payer_options, "unmatched_returns": unmatched_returns})
 
 
 @login_required

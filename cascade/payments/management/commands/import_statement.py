@@ -45,7 +45,8 @@ class Command(BaseCommand):
                 f"{verb} statement {summary['statement']}: {summary['lines']} line(s), {summary['credits']} credit(s) "
                 f"of which {summary['matched_automatically']} matched automatically ({summary['match_rate']} %), "
                 f"{summary['proposed']} to confirm, {summary['unmatched']} unmatched, {summary['returned']} direct "
-                f"debit(s) returned, {summary['ignored']} ignored, {summary['skipped']} already imported")
+                f"debit(s) returned, {summary['unmatched_returns']} returned direct debit(s) naming no payment "
+                f"recorded, {summary['ignored']} ignored, {summary['skipped']} already imported")
 
 
 def _dumps(data: dict) -> str:
