@@ -625,7 +625,7 @@ def test_a_returned_debit_naming_no_payment_is_counted_and_shown(essai, manager)
     page = manager.post(reverse("statement_upload", args=[essai.operator.pk]), {"statement": upload},
                         follow=True).content.decode()
 
-    assert ("1 lignes importées : 0 crédits sur 0 rapprochés automatiquement (0,0 %), 0 à confirmer. 1 prélèvement "
+    assert ("1 ligne importée : 0 crédit(s) sur 0 rapproché(s) automatiquement (0,0 %), 0 à confirmer. 1 prélèvement "
             "retourné ne correspond à aucun paiement enregistré : voir ci-dessous.") in page
     assert "Prélèvements retournés introuvables" in page and "F2026-999999" in page and "AM04" in page
     line = StatementLine.objects.get(organisation=essai.operator)

@@ -231,8 +231,10 @@ def statement_upload(request, org_id: int):
         messages.info(request, _("This statement was already imported: nothing changed."))
     else:
         s = result.summary()
-        message = _("%(lines)s lines imported: %(matched)s of %(credits)s credits matched automatically "
-                    "(%(rate)s %%), %(pending)s to confirm.") % {
+        message = ngettext("%(lines)s line imported: %(matched)s of %(credits)s credits matched automatically "
+                           "(%(rate)s %%), %(pending)s to confirm.",
+                           "%(lines)s lines imported: %(matched)s of %(credits)s credits matched automatically "
+                           "(%(rate)s %%), %(pending)s to confirm.", s["lines"]) % {
             "lines": s["lines"], "matched": s["matched_automatically"], "credits": s["credits"],
             "rate": number_format(Decimal(s["match_rate"]), 1),
             "pending": s["proposed"] + s["unmatched"] - s["unmatched_returns"]}
