@@ -166,7 +166,7 @@ def export_batch(organisation: Organisation, collection_date: date, *, today: da
         mandate = candidate.notice.mandate
         payment = record_payment(organisation, mandate.debtor, amount=debit.amount, received_on=collection_date,
                                  means=Means.DIRECT_DEBIT, reference=debit.end_to_end_id, invoices=[candidate.invoice],
-                                 source=SOURCE, acting_user=acting_user)
+                                 source=SOURCE, allow_credit=True, acting_user=acting_user)
         DirectDebit.objects.create(batch=batch, invoice=candidate.invoice, mandate=mandate, amount=debit.amount,
                                    end_to_end_id=debit.end_to_end_id, sequence_type=debit.sequence_type,
                                    payment=payment)

@@ -29,7 +29,7 @@ from cascade.signing.models import Party
 from cascade.subscriptions.models import Subscription
 
 from . import deposits, mandates
-from .actions import STATES, PaymentError, credit_of, record_payment, settlements
+from .actions import STATES, PaymentError, check_received_on, credit_of, record_payment, settlements
 from .documents import render_statement
 from .dunning import PLACEHOLDERS
 from .models import (
@@ -67,10 +67,11 @@ def invoice_payment(request, invoice_id: int):
     managed_organisation_or_404(request.user, invoice.organisation_id, BILLING_ROLES)
     try:
         amount = decimal_fr(request.POST.get("amount", ""))
-        received_on = parse_day(request.POST.get("received_on", ""))
+        received_on = check_received_on(parse_day(request.POST.get("received_on", "")), timezone.localdate())
         record_payment(invoice.organisation, invoice.customer, amount=amount, received_on=received_on,
                        means=request.POST.get("means", ""), reference=request.POST.get("reference", ""),
-                       invoices=[invoice], acting_user=request.user)
+                       invoices=[invoice], allow_credit=request.POST.get("allow_credit") == "1",
+                       acting_user=request.user)
     except (CellError, DateInputError, PaymentError) as error:
         messages.error(request, str(error))
         return redirect("invoice", invoice.pk)

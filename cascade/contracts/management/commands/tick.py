@@ -11,6 +11,7 @@ from cascade.billing.sending import send_due
 from cascade.contracts.alerts import send_end_notices
 from cascade.dates import DateInputError, parse_day
 from cascade.ledger.posting import post_pending
+from cascade.payments.actions import apply_credits
 from cascade.payments.debits import send_prenotifications
 from cascade.payments.deposits import call_due_deposits
 from cascade.payments.mandates import lapse_mandates
@@ -65,7 +66,10 @@ class Command(BaseCommand):
         run = bill_until(today)
         for refusal in run.refused:
             self.stderr.write(f"Not billed: {refusal}")
-        done = {"issued": len(run.issued), **send_due(now), **send_reminders(today, now), **remind_and_expire(now)}
+        # A payer's credit settles its open documents before anyone is reminded of them.
+        credits_applied = apply_credits(today=today)
+        done = {"issued": len(run.issued), "credits_applied": credits_applied, **send_due(now),
+                **send_reminders(today, now), **remind_and_expire(now)}
         done["end_notices"] = send_end_notices(today)
         done["mandates_lapsed"] = lapse_mandates(today)
         done["prenotifications"] = send_prenotifications(today)
