@@ -214,3 +214,51 @@ def test_an_import_of_more_than_owed_is_refused_without_allow_credit(two_invoice
 
 def test_site_helper_is_unchanged():
     assert Site.__init__.__defaults__ == ("Tiers-Lieu Essai", "tiers-lieu-essai")
+
+
+# ---------------------------------------------------------------- 6. deposits returned in several parts
+
+
+def test_a_deposit_returned_in_parts_and_retained_until_nothing_is_held_each_part_posted_once(db):
+    from test_deposits import _lines
+
+    from cascade.ledger.models import Entry
+    from cascade.ledger.posting import post_pending
+    from cascade.payments.deposits import DepositError, call_deposit, receive_deposit, retain_deposit, return_deposit
+
+    essai = Site()
+    subscription = essai.subscribe(essai.place("Halle Essai", vat=False), "Atelier Aubépine", "A1",
+                                   entry=date(2026, 3, 2), rent="438.00")
+    subscription.deposit = D("876.00")
+    subscription.save()
+    deposit = receive_deposit(call_deposit(subscription, called_on=date(2026, 3, 2)), received_on=date(2026, 3, 5))
+    with pytest.raises(DepositError) as error:
+        return_deposit(deposit, returned_on=date(2026, 3, 4), amount=D("100.00"))
+    assert str(error.value) == ("Le dépôt a été reçu le 05/03/2026 : il ne peut être restitué ni conservé avant.")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(DepositError) as error:
+        retain_deposit(deposit, retained_on=tomorrow, amount=D("100.00"), reason="Dégâts")
+    assert str(error.value) == (f"Le {tomorrow:%d/%m/%Y} est dans le futur : enregistrez ce qui a été restitué ou "
+                                "conservé une fois fait.")
+    deposit = return_deposit(deposit, returned_on=date(2026, 9, 30), amount=D("300.00"))
+    assert (deposit.state, deposit.held) == ("partly_returned", D("576.00"))
+    deposit = retain_deposit(deposit, retained_on=date(2026, 10, 1), amount=D("76.00"), reason="Clés non rendues")
+    deposit = return_deposit(deposit, returned_on=date(2026, 10, 2), amount=D("200.00"))
+    assert post_pending(essai.operator) == 4  # received, returned, retained, returned again
+    deposit = return_deposit(deposit, returned_on=date(2026, 10, 3))  # the rest: 300.00
+    assert (deposit.state, deposit.held, deposit.returned_amount, deposit.retained_amount) == (
+        "retained", D("0.00"), D("800.00"), D("76.00"))
+    with pytest.raises(DepositError, match="Plus rien de ce dépôt n’est détenu."):
+        retain_deposit(deposit, retained_on=date(2026, 10, 3), amount=D("1.00"), reason="Dégâts")
+    assert post_pending(essai.operator) == 1
+    assert post_pending(essai.operator) == 0
+    entries = Entry.objects.filter(organisation=essai.operator, source__startswith="deposit-").order_by("pk")
+    assert [(e.source.replace(str(deposit.pk), "N"), e.date) for e in entries] == [
+        ("deposit-received:N", date(2026, 3, 5)), ("deposit-returned:N", date(2026, 9, 30)),
+        ("deposit-retained:N", date(2026, 10, 1)), ("deposit-returned:N:2", date(2026, 10, 2)),
+        ("deposit-returned:N:3", date(2026, 10, 3))]
+    assert [_lines(e) for e in entries[1:]] == [
+        [("165", D("300.00"), D("0.00")), ("512", D("0.00"), D("300.00"))],
+        [("165", D("76.00"), D("0.00")), ("758", D("0.00"), D("76.00"))],
+        [("165", D("200.00"), D("0.00")), ("512", D("0.00"), D("200.00"))],
+        [("165", D("300.00"), D("0.00")), ("512", D("0.00"), D("300.00"))]]
