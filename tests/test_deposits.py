@@ -92,7 +92,7 @@ def test_received_held_partly_retained_with_its_reason_then_returned(occupancy):
     assert _lines(returned) == [("165", D("676.00"), D("0.00")), ("512", D("0.00"), D("676.00"))]
     assert [e.action for e in AuditEvent.objects.filter(action__startswith="deposit.").order_by("pk")] == [
         "deposit.called", "deposit.received", "deposit.retained", "deposit.returned"]
-    with pytest.raises(DepositError, match="Plus rien de ce dépôt n’est détenu."):
+    with pytest.raises(DepositError, match="Plus rien de ce dépôt n’est détenu"):
         return_deposit(deposit, returned_on=date(2026, 10, 3))
 
 

@@ -248,7 +248,7 @@ def test_a_deposit_returned_in_parts_and_retained_until_nothing_is_held_each_par
     deposit = return_deposit(deposit, returned_on=date(2026, 10, 3))  # the rest: 300.00
     assert (deposit.state, deposit.held, deposit.returned_amount, deposit.retained_amount) == (
         "retained", D("0.00"), D("800.00"), D("76.00"))
-    with pytest.raises(DepositError, match="Plus rien de ce dépôt n’est détenu."):
+    with pytest.raises(DepositError, match="Plus rien de ce dépôt n’est détenu"):
         retain_deposit(deposit, retained_on=date(2026, 10, 3), amount=D("1.00"), reason="Dégâts")
     assert post_pending(essai.operator) == 1
     assert post_pending(essai.operator) == 0
