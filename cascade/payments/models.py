@@ -127,9 +127,10 @@ class Mandate(models.Model):
     def next_sequence(self) -> str:
         if not self.recurrent:
             return SequenceType.ONE_OFF
-        if self.last_debit_on is None:
-            return SequenceType.FIRST
-        return SequenceType.FINAL if self.final_requested else SequenceType.RECURRENT
+        if self.final_requested:
+            # The last debit, the first one too when none came before (FRST is optional since 2016).
+            return SequenceType.FINAL
+        return SequenceType.FIRST if self.last_debit_on is None else SequenceType.RECURRENT
 
 
 class PreNotification(models.Model):

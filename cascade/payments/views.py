@@ -152,10 +152,14 @@ def mandate_revoke(request, mandate_id: int):
     mandate = get_scoped_or_404(Mandate, request.user, paths=("creditor",), pk=mandate_id)
     managed_organisation_or_404(request.user, mandate.creditor_id, MANAGE_ROLES)
     try:
-        mandates.revoke_mandate(mandate, on=timezone.localdate(), final_debit=request.POST.get("final") == "1",
-                                acting_user=request.user)
+        mandate = mandates.revoke_mandate(mandate, on=timezone.localdate(),
+                                          final_debit=request.POST.get("final") == "1", acting_user=request.user)
     except mandates.MandateError as error:
         messages.error(request, str(error))
+    else:
+        messages.success(request, _("Mandate %(rum)s will end after its last debit, of the documents already "
+                                    "announced.") % {"rum": mandate.rum} if mandate.final_requested
+                         else _("Mandate %(rum)s revoked: it will not be debited any more.") % {"rum": mandate.rum})
     return redirect("occupant_mandates", mandate.debtor_id)
 
 
