@@ -340,3 +340,41 @@ def test_a_mandate_never_debited_revoked_after_a_last_debit_waits_for_it(operato
     assert "Le mandat RUM-FNAL-2 est révoqué : il ne sera plus prélevé." in page.content.decode()
     other.refresh_from_db()
     assert other.status == MandateStatus.REVOKED
+
+
+# ---------------------------------------------------------------- 9. the dunning plan page
+
+
+def test_the_dunning_plan_refuses_a_long_subject_a_rate_of_three_decimals_and_dotted_placeholders(others_quiet,  # noqa: F811
+                                                                                                client):
+    from django.contrib.auth import get_user_model
+
+    from cascade.accounts.models import Membership, Role
+    from cascade.payments.models import DunningPlan
+
+    essai = Site()
+    manager = get_user_model().objects.create_user("gestion@essai.example.org", "gestion@essai.example.org", "x")
+    Membership.objects.create(user=manager, organisation=essai.operator, role=Role.MANAGER)
+    client.force_login(manager)
+    url = reverse("dunning_plan", args=[essai.operator.pk])
+    client.get(url)
+    form = {"rows": "2", "enabled": "1", "late_penalty_rate": "12,40",
+            "days_1": "10", "kind_1": "friendly", "subject_1": "R" * 201, "body_1": "Reste {outstanding}",
+            "days_2": "40", "kind_2": "letter", "subject_2": "Mise en demeure {number}",
+            "body_2": "Madame, Monsieur {customer.name},"}
+    page = client.post(url, form, follow=True).content.decode()
+    assert "étape 1 : objet trop long (200 caractères au plus)" in page
+    assert "étape 2 : variable inconnue {customer.name}" in page
+    form.update(subject_1="Relance {number}", body_2="Voir la lettre jointe : {amount_claimed}",
+                late_penalty_rate="12,155")
+    page = client.post(url, form, follow=True).content.decode()
+    assert "Le taux de pénalités de retard a deux décimales au plus (12,155)." in page.replace("&#x27;", "’")
+    plan = DunningPlan.objects.get(organisation=essai.operator)
+    assert plan.late_penalty_rate == D("12.15")  # the default, unchanged
+    assert list(plan.steps.values_list("days", flat=True)) == [7, 21, 45]
+    form["late_penalty_rate"] = "12,16"
+    assert "Le plan de relance est enregistré." in client.post(url, form, follow=True).content.decode()
+    plan.refresh_from_db()
+    assert plan.late_penalty_rate == D("12.16")
+    assert list(plan.steps.values_list("days", "subject")) == [(10, "Relance {number}"),
+                                                               (40, "Mise en demeure {number}")]
