@@ -247,6 +247,9 @@ def test_a_deposit_returned_in_parts_and_retained_until_nothing_is_held_each_par
     deposit = retain_deposit(deposit, retained_on=date(2026, 10, 1), amount=D("76.00"), reason="Clés non rendues")
     deposit = return_deposit(deposit, returned_on=date(2026, 10, 2), amount=D("200.00"))
     assert post_pending(essai.operator) == 4  # received, returned, retained, returned again
+    with pytest.raises(DepositError) as error:  # beyond what an amount column holds: refused, not stored
+        return_deposit(deposit, returned_on=date(2026, 10, 3), amount=D("99999999999999999.99"))
+    assert str(error.value) == "Seuls 300,00\u00a0€ du dépôt sont encore détenus."
     deposit = return_deposit(deposit, returned_on=date(2026, 10, 3))  # the rest: 300.00
     assert (deposit.state, deposit.held, deposit.returned_amount, deposit.retained_amount) == (
         "retained", D("0.00"), D("800.00"), D("76.00"))
@@ -378,3 +381,4 @@ def test_the_dunning_plan_refuses_a_long_subject_a_rate_of_three_decimals_and_do
     assert plan.late_penalty_rate == D("12.16")
     assert list(plan.steps.values_list("days", "subject")) == [(10, "Relance {number}"),
                                                                (40, "Mise en demeure {number}")]
+
