@@ -21,7 +21,8 @@ from cascade.signing.actions import remind_and_expire
 
 class Command(BaseCommand):
     help = ("The periodic pass, safe to run as often as wanted (cron): issue the invoices due, e-mail those "
-            "not sent yet, payment reminders by each organisation's dunning plan, signature reminders and expiries, "
+            "not sent yet, payers' credits applied to their open documents, payment reminders by each "
+            "organisation's dunning plan, signature reminders and expiries, "
             "alerts before conventions end, direct debit pre-notifications, mandates lapsed after 36 months without "
             "a debit, deposits called at entry, everything posted to the ledger.")
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(done))
             else:
                 self.stdout.write(f"{timezone.localtime():%d/%m/%Y %H:%M} — {done['issued']} document(s) issued, "
+                                  f"{done['credits_applied']} document(s) settled from a credit, "
                                   f"{done['sent']} e-mailed ({done['send_failed']} failed), "
                                   f"{done['payment_reminders']} payment reminder(s) "
                                   f"({done['payment_reminders_failed']} failed), {done['reminded']} "
