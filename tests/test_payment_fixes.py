@@ -382,3 +382,12 @@ def test_the_dunning_plan_refuses_a_long_subject_a_rate_of_three_decimals_and_do
     assert list(plan.steps.values_list("days", "subject")) == [(10, "Relance {number}"),
                                                                (40, "Mise en demeure {number}")]
 
+
+
+def test_the_import_reports_bad_cells_in_french(two_invoices, tmp_path):  # noqa: F811
+    essai = two_invoices
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date;Payeur;Montant\n05/11/2026;Atelier Aubépine;douze\n", encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        _import(bad, essai.operator.slug)
+    assert str(error.value) == "ligne 2 : montant : montant qui n’est pas un nombre"

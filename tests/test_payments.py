@@ -101,7 +101,7 @@ def test_payments_received_before_cascade_are_imported_all_or_nothing(two_invoic
     with pytest.raises(CommandError) as error:
         _import(bad, essai.operator.slug)
     assert str(error.value).splitlines() == [
-        "ligne 3 : date : date that does not exist",
+        "ligne 3 : date : date inexistante",
         "ligne 4 : payeur : « Inconnu SARL » n’est pas l’un des occupants de l’organisation.",
         "ligne 5 : montant : un paiement est un montant positif.",
         "ligne 5 : facture : aucune facture « F2099-000001 » de Tiers-Lieu Essai."]

@@ -108,7 +108,7 @@ def read(path: Path, organisation: Organisation) -> list[PaymentLine]:
         try:
             received_on = check_received_on(date_fr(cell("date")), today)
         except CellError as error:
-            problems.append(f"date : {error.problem}")
+            problems.append(f"date : {_(error.problem)}")
         except PaymentError as error:
             problems.append(f"date : {error}")
         try:
@@ -116,7 +116,7 @@ def read(path: Path, organisation: Organisation) -> list[PaymentLine]:
             if amount <= 0:
                 problems.append(_("montant: a payment is a positive amount."))
         except CellError as error:
-            problems.append(f"montant : {error.problem}")
+            problems.append(f"montant : {_(error.problem)}")
         except PaymentError as error:
             problems.append(f"montant : {error}")
         payer_text = str(cell("payer") or "").strip()
