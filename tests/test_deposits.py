@@ -92,7 +92,7 @@ def test_received_held_partly_retained_with_its_reason_then_returned(occupancy):
     assert _lines(returned) == [("165", D("676.00"), D("0.00")), ("512", D("0.00"), D("676.00"))]
     assert [e.action for e in AuditEvent.objects.filter(action__startswith="deposit.").order_by("pk")] == [
         "deposit.called", "deposit.received", "deposit.retained", "deposit.returned"]
-    with pytest.raises(DepositError, match="déjà été restitué"):
+    with pytest.raises(DepositError, match="Plus rien de ce dépôt n’est détenu"):
         return_deposit(deposit, returned_on=date(2026, 10, 3))
 
 
@@ -107,7 +107,7 @@ def test_the_subscription_page_returns_and_retains_with_a_reason(occupancy, djan
     deposit = Deposit.objects.get(subscription=occupancy)
     client.post(reverse("deposit_update", args=[deposit.pk]), {"action": "receive", "day": "2026-03-05"})
     html = client.get(page).content.decode()
-    assert "Conserver" in html and "Restituer 876,00" in html
+    assert "Conserver" in html and "Montant (tout : 876,00\u00a0€)" in html and ">Restituer</button>" in html
     response = client.post(reverse("deposit_update", args=[deposit.pk]),
                            {"action": "retain", "amount": "150,00", "reason": ""}, follow=True)
     assert "Indiquez pourquoi le dépôt est conservé" in response.content.decode()

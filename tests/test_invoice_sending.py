@@ -71,7 +71,8 @@ def test_tick_issues_what_is_due_and_e_mails_it_once(essai, inbox):
     call_command("tick", "--json", stdout=(out := io.StringIO()))
     assert json.loads(out.getvalue()) | {"end_notices": 0} == {
         "issued": 0, "sent": 0, "send_failed": 0, "payment_reminders": 0, "payment_reminders_failed": 0, "reminded": 0,
-        "expired": 0, "end_notices": 0, "mandates_lapsed": 0, "prenotifications": 0, "deposits_called": 0, "posted": 0}
+        "expired": 0, "end_notices": 0, "mandates_lapsed": 0, "prenotifications": 0, "deposits_called": 0, "posted": 0,
+        "credits_applied": 0}
     assert len([rcpt for rcpt, _m in inbox.messages if "aubepine" in rcpt[0]]) == 1
     # A manager sends the catch-up from the invoice's page: it goes with the next pass.
     sending.send_again(november)

@@ -47,9 +47,16 @@ def test_a_transfer_quoting_nothing_settles_the_older_invoice_then_the_younger(t
     # Left unpaid after its due date, it is overdue.
     assert settlements([younger], today=younger.due_date + timedelta(days=1))[younger.pk].state == "overdue"
 
-    # 100.00 more: 60.00 settle November, 40.00 stay as a credit on the occupant's account.
+    # 100.00 more: more than the 60.00 still owed is refused, unless the rest is kept as a credit.
+    with pytest.raises(PaymentError) as refused:
+        record_payment(essai.operator, essai.payer, amount=D("100.00"), received_on=date(2026, 11, 20),
+                       means="cheque", reference="chèque 1234567")
+    assert str(refused.value) == ("100,00\u00a0€ dépasse les 60,00\u00a0€ que doit encore Atelier Aubépine : "
+                                  "vérifiez le montant, ou gardez le reste en crédit.")
+    assert Payment.objects.filter(payer=essai.payer).count() == 1
+    # With it: 60.00 settle November, 40.00 stay as a credit on the occupant's account.
     record_payment(essai.operator, essai.payer, amount=D("100.00"), received_on=date(2026, 11, 20), means="cheque",
-                   reference="chèque 1234567")
+                   reference="chèque 1234567", allow_credit=True)
     assert settlements([younger], today=date(2026, 11, 20))[younger.pk].state == "paid"
     assert credit_of(essai.operator, essai.payer) == D("40.00")
     assert sorted(a.amount for a in Allocation.objects.filter(invoice__organisation=essai.operator)) == [
@@ -94,26 +101,33 @@ def test_payments_received_before_cascade_are_imported_all_or_nothing(two_invoic
     with pytest.raises(CommandError) as error:
         _import(bad, essai.operator.slug)
     assert str(error.value).splitlines() == [
-        "line 3: date: date that does not exist",
-        "line 4: payeur: 'Inconnu SARL' is not one of the organisation's occupants",
-        "line 5: montant: a payment is a positive amount",
-        "line 5: facture: no invoice 'F2099-000001' from Tiers-Lieu Essai"]
+        "ligne 3 : date : date inexistante",
+        "ligne 4 : payeur : « Inconnu SARL » n’est pas l’un des occupants de l’organisation.",
+        "ligne 5 : montant : un paiement est un montant positif.",
+        "ligne 5 : facture : aucune facture « F2099-000001 » de Tiers-Lieu Essai."]
     assert not Payment.objects.filter(organisation=essai.operator).exists()
 
     good = tmp_path / "paiements-novembre.csv"
     good.write_text("Date;Payeur;Montant;Facture\n"
                     f"05/11/2026;atelier aubepine;310,00;{older.number}\n"
                     "08/11/2026;Atelier Aubépine;300,00;\n", encoding="utf-8")
-    assert _import(good, essai.operator.slug, "--dry-run") == {
+    # 610.00 for 560.00 owed: refused unless the 50.00 left are kept as a credit (--allow-credit).
+    with pytest.raises(CommandError) as error:
+        _import(good, essai.operator.slug)
+    assert str(error.value).splitlines() == [
+        "ligne 3 : 300,00\u00a0€ dépasse les 250,00\u00a0€ que doit encore Atelier Aubépine : vérifiez le montant, "
+        "ou gardez le reste en crédit."]
+    assert not Payment.objects.filter(organisation=essai.operator).exists()
+    assert _import(good, essai.operator.slug, "--dry-run", "--allow-credit") == {
         "payments": 2, "amount": "610.00", "allocated": "560.00", "credits": {"Atelier Aubépine": "50.00"},
         "dry_run": True}
     assert not Payment.objects.filter(organisation=essai.operator).exists()
-    assert _import(good, essai.operator.slug)["payments"] == 2
+    assert _import(good, essai.operator.slug, "--allow-credit")["payments"] == 2
     states = settlements([older, younger], today=date(2026, 11, 8))
     assert [states[i.pk].state for i in (older, younger)] == ["paid", "paid"]
     # The same file again records nothing.
-    with pytest.raises(CommandError, match="line 2: already imported"):
-        _import(good, essai.operator.slug)
+    with pytest.raises(CommandError, match="ligne 2 : déjà importé"):
+        _import(good, essai.operator.slug, "--allow-credit")
     assert Payment.objects.filter(organisation=essai.operator).count() == 2
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -127,6 +127,9 @@ def test_an_ics_with_computed_check_digits_is_accepted_and_any_other_refused(nat
 def test_the_ics_check_agrees_with_stdnum(ics):
     from stdnum.eu import at_02
 
+    # ISO 7064 mod 97-10 gives check digits 02 to 98; stdnum also takes 00 and 01 (≡ 97 and 98 mod 97), which
+    # no creditor identifier carries: Cascade refuses them.
+    assume(ics[2:4] not in ("00", "01", "99"))
     assert (ics_problem(ics) is None) == at_02.is_valid(ics)
 
 

@@ -92,7 +92,8 @@ def test_a_credit_note_and_an_overpayment_leave_a_balance_in_the_customers_favou
     essai = account
     _october, november = essai.invoices().filter(customer=essai.customer)
     cancel_invoice(november, reason="départ anticipé")
-    record_payment(essai.operator, essai.customer, amount=D("20.00"), received_on=date(2026, 11, 20), means="cash")
+    record_payment(essai.operator, essai.customer, amount=D("20.00"), received_on=date(2026, 11, 20), means="cash",
+                   allow_credit=True)
     # 310 + 250 − 250 − 500 − 20 = −210.00
     assert balance(essai.operator, essai.customer) == D("-210.00")
     statement = statement_of(essai.operator, essai.customer, date(2026, 1, 1), date(2027, 1, 1), date(2026, 12, 4))

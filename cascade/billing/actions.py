@@ -260,6 +260,10 @@ def cancel_invoice(invoice: Invoice, *, reason: str, acting_user=None) -> Invoic
         acting_user, "is_authenticated", False) else None, action="invoice.cancelled", object_type="billing.invoice",
         object_id=str(invoice.pk), data={"number": invoice.number, "credit_note": credit.number,
                                          "reason": reason})
+    # What was paid on the cancelled invoice is the customer's credit again: it settles its open documents.
+    from cascade.payments.actions import apply_credits
+
+    apply_credits(organisation, payer=invoice.customer, acting_user=acting_user)
     return credit
 
 

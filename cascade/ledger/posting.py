@@ -131,17 +131,26 @@ def _deposits(organisation_id: int) -> Iterable[_Pending]:
     posted = set(Entry.objects.filter(organisation_id=organisation_id, source__startswith="deposit-").values_list(
         "source", flat=True))
     for deposit in Deposit.objects.filter(organisation_id=organisation_id, received_on__isnull=False).select_related(
-            "subscription__subscriber", "subscription__place"):
+            "subscription__subscriber", "subscription__place").prefetch_related("movements"):
         subscription = deposit.subscription
         common = {"reference": f"DG-{subscription.reference}", "place": subscription.place.name,
                   "subscriber": customer(subscription.subscriber_id, subscription.subscriber.name)}
-        steps = [("received", deposit.received_on, deposit.amount, postings.deposit_received, {}),
-                 ("returned", deposit.returned_on, deposit.returned_amount, postings.deposit_returned, {}),
-                 ("retained", deposit.retained_on, deposit.retained_amount, postings.deposit_retained,
-                  {"reason": deposit.retained_reason})]
-        for step, day, amount, build, extra in steps:
-            source = f"deposit-{step}:{deposit.pk}"
-            if day is not None and source not in posted:
+        steps = [(f"deposit-received:{deposit.pk}", deposit.received_on, deposit.amount, postings.deposit_received,
+                  {})]
+        # Each return or retention posts once. The first of each kind keeps the key it had when a deposit
+        # could be returned or retained only once ("deposit-returned:<pk>"); the next ones add their rank.
+        rank = {}
+        for movement in deposit.movements.all():
+            rank[movement.kind] = rank.get(movement.kind, 0) + 1
+            source = f"deposit-{movement.kind}:{deposit.pk}" + (
+                f":{rank[movement.kind]}" if rank[movement.kind] > 1 else "")
+            if movement.kind == "returned":
+                steps.append((source, movement.day, movement.amount, postings.deposit_returned, {}))
+            else:
+                steps.append((source, movement.day, movement.amount, postings.deposit_retained,
+                              {"reason": movement.reason}))
+        for source, day, amount, build, extra in steps:
+            if source not in posted:
                 yield _Pending(source, build(day=day, amount=amount, **common, **extra), {"deposit_id": deposit.pk})
 
 

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cascade.accounts.audit import record
 from cascade.accounts.models import Organisation
+from cascade.billing.formatting import format_eur
 from cascade.billing.models import DocumentKind, Invoice
 
 from .allocation import ZERO, OpenItem, allocate
@@ -22,6 +24,34 @@ PAYABLE = (DocumentKind.INVOICE, DocumentKind.PAYMENT_NOTICE)
 
 class PaymentError(Exception):
     """The payment cannot be recorded as given; the message says why."""
+
+
+# What an amount column holds (max_digits=14, two decimals): beyond, PostgreSQL refuses it and SQLite
+# stores it wrong.
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def check_amount(amount: Decimal) -> Decimal:
+    """`amount`, or PaymentError when it is beyond what an amount column holds."""
+    if abs(amount) > MAX_AMOUNT:
+        raise PaymentError(_("%(amount)s is too large: an amount is at most %(max)s.") % {
+            "amount": format_eur(amount), "max": format_eur(MAX_AMOUNT)})
+    return amount
+
+
+EARLIEST = date(2000, 1, 1)
+
+
+def check_received_on(received_on: date, today: date) -> date:
+    """`received_on`, or PaymentError when a payment cannot have been received that day (after today,
+    or before 2000: a mistyped year)."""
+    if received_on > today:
+        raise PaymentError(_("The payment date %(day)s is in the future: record a payment once received.") % {
+            "day": received_on.strftime("%d/%m/%Y")})
+    if received_on < EARLIEST:
+        raise PaymentError(_("The payment date %(day)s is before 2000: check the year.") % {
+            "day": received_on.strftime("%d/%m/%Y")})
+    return received_on
 
 
 @dataclass(frozen=True)
@@ -73,28 +103,95 @@ def open_documents(organisation: Organisation, payer: Organisation, today: date)
     return [(d, found[d.pk]) for d in documents if found[d.pk].outstanding > 0]
 
 
+def held_credits(organisation: Organisation, payer: Organisation) -> dict[Payment, Decimal]:
+    """What each of the payer's payments still holds, oldest first: its amount less what documents took.
+
+    A document takes at most what it still asks (its total less its credit notes): what its allocations
+    paid beyond (an invoice paid, then cancelled by a credit note) is again the payer's credit, held by
+    the latest allocations. A returned payment holds nothing: its money went back."""
+    payments = list(Payment.objects.filter(organisation=organisation, payer=payer, returned_on__isnull=True)
+                    .order_by("received_on", "pk"))
+    held = {p.pk: p.amount for p in payments}
+    allocations = list(Allocation.objects.filter(payment_id__in=held).select_related("invoice").order_by("pk"))
+    credited = dict(Invoice.objects.filter(corrects_id__in={a.invoice_id for a in allocations},
+                                           total_incl_vat__lt=0).values("corrects_id")
+                    .annotate(s=Sum("total_incl_vat")).values_list("corrects_id", "s"))
+    asks = {a.invoice_id: max(a.invoice.total_incl_vat + (credited.get(a.invoice_id) or ZERO), ZERO)
+            for a in allocations}
+    for allocation in allocations:
+        taken = min(allocation.amount, asks[allocation.invoice_id])
+        asks[allocation.invoice_id] -= taken
+        held[allocation.payment_id] -= taken
+    return {p: held[p.pk] for p in payments if held[p.pk] > 0}
+
+
 def credit_of(organisation: Organisation, payer: Organisation) -> Decimal:
-    """What the payer paid and no document took: a credit on its account. A returned payment counts for
-    nothing: its money went back."""
-    received = Payment.objects.filter(organisation=organisation, payer=payer, returned_on__isnull=True).aggregate(
-        s=Sum("amount"))["s"] or ZERO
-    allocated = Allocation.objects.filter(payment__organisation=organisation, payment__payer=payer,
-                                          payment__returned_on__isnull=True).aggregate(s=Sum("amount"))["s"] or ZERO
-    return received - allocated
+    """What the payer paid and no document took: a credit on its account (held_credits)."""
+    return sum(held_credits(organisation, payer).values(), ZERO)
+
+
+def owed_by(organisation: Organisation, payer: Organisation, today: date) -> Decimal:
+    """What the payer still owes `organisation`: the outstanding of its open documents."""
+    return sum((s.outstanding for _d, s in open_documents(organisation, payer, today)), ZERO)
+
+
+@transaction.atomic
+def apply_credits(organisation: Organisation | None = None, *, payer: Organisation | None = None,
+                  today: date | None = None, acting_user=None) -> int:
+    """Each payer's credit settles its open documents, oldest first, from its oldest payments that still
+    hold some (new allocations, audited); the number of allocations made. Run by `cascade tick` before
+    the reminders, and when an invoice is cancelled, so that no one is chased for what a credit covers."""
+    today = today or timezone.localdate()
+    payments = Payment.objects.filter(returned_on__isnull=True)
+    if organisation is not None:
+        payments = payments.filter(organisation=organisation)
+    if payer is not None:
+        payments = payments.filter(payer=payer)
+    made = 0
+    pairs = sorted(set(payments.values_list("organisation_id", "payer_id")))
+    organisations = Organisation.objects.in_bulk({o for o, _p in pairs} | {p for _o, p in pairs})
+    for organisation_id, payer_id in pairs:
+        seller, payer = organisations[organisation_id], organisations[payer_id]
+        Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
+        held = held_credits(seller, payer)
+        if not held:
+            continue
+        documents = open_documents(seller, payer, today)
+        if not documents:
+            continue
+        items = [OpenItem(d.pk, d.issue_date, d.number, s.outstanding) for d, s in documents]
+        numbers = {d.pk: d.number for d, _s in documents}
+        for payment, amount in held.items():
+            parts, _left = allocate(amount, items)
+            if not parts:
+                break
+            Allocation.objects.bulk_create(Allocation(payment=payment, invoice_id=key, amount=part)
+                                           for key, part in parts)
+            made += len(parts)
+            taken = dict(parts)
+            items = [OpenItem(i.key, i.issue_date, i.number, i.outstanding - taken.get(i.key, ZERO)) for i in items
+                     if i.outstanding > taken.get(i.key, ZERO)]
+            record("payment.credit_applied", organisation=seller, actor=acting_user, obj=payment,
+                   payer=payer.name, settles={numbers[k]: str(p) for k, p in parts})
+            if not items:
+                break
+    return made
 
 
 @transaction.atomic
 def record_payment(organisation: Organisation, payer: Organisation, *, amount: Decimal, received_on: date,
                    means: str, reference: str = "", invoices: list[Invoice] = (), source: str = "manual",
-                   acting_user=None) -> Payment:
+                   allow_credit: bool = False, acting_user=None) -> Payment:
     """Record money received from `payer`: it settles the documents named first, then the oldest open
-    ones; what is left stays as a credit on the payer's account."""
+    ones; what is left stays as a credit on the payer's account, only if `allow_credit` (a payment larger
+    than all the payer owes is otherwise refused: more often a typo than an advance)."""
     # One allocator at a time per organisation: what is still owed, read below, stays true.
     Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
     if means not in Means.values:
         raise PaymentError(_("Unknown means of payment: %(means)s.") % {"means": means})
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise PaymentError(_("A payment is a positive amount in euros and cents, got %(amount)s.") % {"amount": amount})
+    check_amount(amount)
     if any(i.organisation_id != organisation.pk or i.customer_id != payer.pk for i in invoices):
         raise PaymentError(_("A payment settles only documents its payer received from this organisation."))
     documents = open_documents(organisation, payer, received_on)
@@ -104,6 +201,10 @@ def record_payment(organisation: Organisation, payer: Organisation, *, amount: D
     if closed:
         raise PaymentError(_("Nothing is left to pay on %(numbers)s.") % {"numbers": ", ".join(closed)})
     parts, credit = allocate(amount, items, [i.pk for i in invoices])
+    if credit > 0 and not allow_credit:
+        raise PaymentError(_("%(amount)s exceeds the %(owed)s that %(payer)s still owes: check the amount, or keep "
+                             "the rest as a credit.") % {
+            "amount": format_eur(amount), "owed": format_eur(amount - credit), "payer": payer.name})
     payment = Payment.objects.create(organisation=organisation, payer=payer, amount=amount, received_on=received_on,
                                      means=means, reference=reference.strip()[:140], source=source,
                                      recorded_by=acting_user if getattr(acting_user, "is_authenticated", False)

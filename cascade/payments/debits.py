@@ -32,7 +32,7 @@ from . import pain008
 from .actions import open_documents, record_payment, settlements
 from .mandates import MandateError, check_creditor, checked_iban
 from .models import DirectDebit, DirectDebitBatch, Mandate, MandateStatus, Means, PreNotification, SequenceType
-from .sepa import is_business_day, next_business_day
+from .sepa import add_months, has_latin_letter, is_business_day, next_business_day
 
 SOURCE = "sepa"
 
@@ -108,6 +108,10 @@ def check_collection_date(collection_date: date, today: date) -> None:
     if collection_date < today:
         raise DirectDebitError(_("The collection date %(date)s is past: choose today or a later day.")
                                % {"date": format_date_fr(collection_date)})
+    if collection_date > add_months(today, 12):
+        raise DirectDebitError(_("The collection date %(date)s is more than a year ahead: choose a day until "
+                                 "%(limit)s at the latest.") % {"date": format_date_fr(collection_date),
+                                                  "limit": format_date_fr(add_months(today, 12))})
     if not is_business_day(collection_date):
         raise DirectDebitError(_("The collection date %(date)s is not a bank business day (week-end or TARGET "
                                  "holiday); the next one is %(next)s.") % {
@@ -153,6 +157,11 @@ def export_batch(organisation: Organisation, collection_date: date, *, today: da
     debits, sequences = [], {}
     for candidate in candidates:
         mandate = candidate.notice.mandate
+        if not has_latin_letter(mandate.debtor_name):
+            raise DirectDebitError(_("Mandate %(rum)s: the account holder’s name “%(name)s” has no Latin letter "
+                                     "(SEPA character set); correct it on the mandate (revoke it and record it "
+                                     "again) before collecting %(number)s.") % {
+                "rum": mandate.rum, "name": mandate.debtor_name, "number": candidate.invoice.number})
         sequence = sequences.setdefault(mandate.pk, mandate.next_sequence)
         debits.append(pain008.Debit(
             end_to_end_id=candidate.invoice.number, amount=candidate.amount, sequence_type=sequence, rum=mandate.rum,
@@ -166,7 +175,7 @@ def export_batch(organisation: Organisation, collection_date: date, *, today: da
         mandate = candidate.notice.mandate
         payment = record_payment(organisation, mandate.debtor, amount=debit.amount, received_on=collection_date,
                                  means=Means.DIRECT_DEBIT, reference=debit.end_to_end_id, invoices=[candidate.invoice],
-                                 source=SOURCE, acting_user=acting_user)
+                                 source=SOURCE, allow_credit=True, acting_user=acting_user)
         DirectDebit.objects.create(batch=batch, invoice=candidate.invoice, mandate=mandate, amount=debit.amount,
                                    end_to_end_id=debit.end_to_end_id, sequence_type=debit.sequence_type,
                                    payment=payment)

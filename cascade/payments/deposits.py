@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cascade.accounts.audit import record
@@ -13,7 +14,7 @@ from cascade.accounts.models import Organisation
 from cascade.billing.formatting import format_eur
 from cascade.subscriptions.models import Subscription, SubscriptionStatus, VersionStatus
 
-from .models import Deposit
+from .models import Deposit, DepositMovement
 
 
 class DepositError(Exception):
@@ -82,40 +83,65 @@ def _check_held(deposit: Deposit, amount: Decimal) -> None:
         raise DepositError(_("Only %(held)s of the deposit is still held.") % {"held": format_eur(deposit.held)})
 
 
+def _check_day(deposit: Deposit, day: date, today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    if day < deposit.received_on:
+        raise DepositError(_("The deposit was received on %(day)s: it cannot be given back or kept before.")
+                           % {"day": deposit.received_on.strftime("%d/%m/%Y")})
+    if day > today:
+        raise DepositError(_("%(day)s is in the future: record what was given back or kept once done.")
+                           % {"day": day.strftime("%d/%m/%Y")})
+    return day
+
+
+def _move(deposit: Deposit, kind: str, day: date, amount: Decimal, reason: str = "") -> DepositMovement:
+    """One movement, and the deposit's totals and last days brought up to date."""
+    movement = DepositMovement.objects.create(deposit=deposit, kind=kind, day=day, amount=amount, reason=reason)
+    if kind == DepositMovement.RETURNED:
+        deposit.returned_on, deposit.returned_amount = day, deposit.returned_amount + amount
+        deposit.save(update_fields=["returned_on", "returned_amount"])
+    else:
+        reasons = [r for r in (deposit.retained_reason, reason) if r]
+        deposit.retained_on, deposit.retained_amount = day, deposit.retained_amount + amount
+        deposit.retained_reason = " ; ".join(reasons)
+        deposit.save(update_fields=["retained_on", "retained_amount", "retained_reason"])
+    return movement
+
+
 @transaction.atomic
 def return_deposit(deposit: Deposit, *, returned_on: date, amount: Decimal | None = None,
                    acting_user=None) -> Deposit:
-    """Give back what is held (all of it unless `amount` says otherwise), once."""
+    """Give back what is held (all of it unless `amount` says otherwise); several returns may follow one
+    another until nothing is held."""
     deposit = _locked(deposit)
-    if deposit.returned_on is not None:
-        raise DepositError(_("This deposit was already returned."))
     _check_received(deposit)
+    if deposit.held <= 0:
+        raise DepositError(_("Nothing of this deposit is held any more."))
+    _check_day(deposit, returned_on)
     amount = _cents(deposit.held if amount is None else amount)
     _check_held(deposit, amount)
-    deposit.returned_on, deposit.returned_amount = returned_on, amount
-    deposit.save(update_fields=["returned_on", "returned_amount"])
+    _move(deposit, DepositMovement.RETURNED, returned_on, amount)
     record("deposit.returned", organisation=deposit.organisation, actor=acting_user, obj=deposit,
-           amount=str(amount), returned_on=returned_on.isoformat())
+           amount=str(amount), returned_on=returned_on.isoformat(), held=str(deposit.held))
     return deposit
 
 
 @transaction.atomic
 def retain_deposit(deposit: Deposit, *, retained_on: date, amount: Decimal, reason: str,
                    acting_user=None) -> Deposit:
-    """Keep part or all of what is held, for a reason the occupant is told (repairs, unpaid sums); once,
-    before what is left is returned."""
+    """Keep part or all of what is held, for a reason the occupant is told (repairs, unpaid sums); as many
+    times as needed, before or after returning a part, until nothing is held."""
     deposit = _locked(deposit)
-    if not (reason or "").strip():
+    reason = " ".join((reason or "").split())
+    if not reason:
         raise DepositError(_("Say why the deposit is retained: the reason is required."))
-    if deposit.retained_on is not None:
-        raise DepositError(_("Part of this deposit was already retained."))
-    if deposit.returned_on is not None:
-        raise DepositError(_("This deposit was already returned."))
     _check_received(deposit)
+    if deposit.held <= 0:
+        raise DepositError(_("Nothing of this deposit is held any more."))
+    _check_day(deposit, retained_on)
     amount = _cents(amount)
     _check_held(deposit, amount)
-    deposit.retained_on, deposit.retained_amount, deposit.retained_reason = retained_on, amount, reason.strip()
-    deposit.save(update_fields=["retained_on", "retained_amount", "retained_reason"])
+    _move(deposit, DepositMovement.RETAINED, retained_on, amount, reason)
     record("deposit.retained", organisation=deposit.organisation, actor=acting_user, obj=deposit,
-           amount=str(amount), reason=deposit.retained_reason, retained_on=retained_on.isoformat())
+           amount=str(amount), reason=reason, retained_on=retained_on.isoformat(), held=str(deposit.held))
     return deposit

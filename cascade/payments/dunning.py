@@ -30,9 +30,13 @@ def step_due(step_days: Sequence[int], days_late: int, sent_days: Sequence[int])
     return latest
 
 
+# Anything in braces that looks meant as a placeholder: {customer.name}, {0}, {Customer}…
+WRITTEN = re.compile(r"\{([^{}\s]+)\}")
+
+
 def unknown_placeholders(text: str) -> list[str]:
-    """The {names} in `text` that are not placeholders, in order of appearance."""
-    return [name for name in dict.fromkeys(PLACEHOLDER.findall(text)) if name not in PLACEHOLDERS]
+    """The {names} in `text` that are not placeholders ({customer.name} included), in order of appearance."""
+    return [name for name in dict.fromkeys(WRITTEN.findall(text)) if name not in PLACEHOLDERS]
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

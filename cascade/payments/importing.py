@@ -9,19 +9,24 @@ reminders never chase what was already paid.
 
 import csv
 import io
+import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from cascade.accounts.models import Organisation
 from cascade.billing.models import Invoice
 from cascade.imports.cells import CellError, date_fr, decimal_fr, normalise
 
-from .actions import PaymentError, record_payment
+from .actions import PaymentError, check_amount, check_received_on, record_payment
 from .models import Means, Payment
 
 # Column headings accepted, French and English, compared without case or accents.
@@ -49,9 +54,18 @@ class PaymentLine:
 
 def _rows(path: Path) -> list[tuple[object, ...]]:
     if path.suffix.lower() == ".xlsx":
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    text = path.read_bytes().decode("utf-8-sig")
+        try:
+            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, ValueError) as error:
+            raise PaymentImportError([_("%(file)s: not a readable Excel workbook (.xlsx): save it again from your "
+                                        "spreadsheet, or export it as CSV.") % {"file": path.name}]) from error
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Not UTF-8: Excel's default CSV encoding in France (Windows-1252).
+        text = data.decode("cp1252", errors="strict")
     dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
     return [tuple(row) for row in csv.reader(io.StringIO(text), dialect)]
 
@@ -61,9 +75,10 @@ def read(path: Path, organisation: Organisation) -> list[PaymentLine]:
     try:
         rows = _rows(path)
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as error:
-        raise PaymentImportError([f"{path.name}: not a readable CSV or XLSX file ({error})"]) from None
+        raise PaymentImportError([_("%(file)s: not a readable CSV or XLSX file (%(error)s).") % {
+            "file": path.name, "error": error}]) from None
     if not rows:
-        raise PaymentImportError([f"{path.name}: the file is empty"])
+        raise PaymentImportError([_("%(file)s: the file is empty.") % {"file": path.name}])
     headings = [normalise(h) for h in rows[0]]
     index, faults = {}, []
     for key, names in COLUMNS.items():
@@ -71,7 +86,8 @@ def read(path: Path, organisation: Organisation) -> list[PaymentLine]:
         if found:
             index[key] = found[0]
         elif key != "invoice":
-            faults.append(f"line 1: no column {names[0]!r} (columns: date, payeur, montant, facture)")
+            faults.append(_("line 1: no column “%(name)s” (columns: date, payeur, montant, facture).") % {
+                "name": names[0]})
     if faults:
         raise PaymentImportError(faults)
     customers = {}
@@ -80,45 +96,72 @@ def read(path: Path, organisation: Organisation) -> list[PaymentLine]:
         if org.siret:
             customers.setdefault(org.siret, []).append(org)
     invoices = {i.number: i for i in Invoice.objects.filter(organisation=organisation)}
-    lines = []
+    lines, today = [], timezone.localdate()
+    recorded = Counter(_key(p.received_on, p.payer_id, p.amount, _invoice_of(p.reference)) for p in Payment.objects
+                       .filter(organisation=organisation, source=SOURCE).only("received_on", "payer_id", "amount",
+                                                                              "reference"))
     for number, row in enumerate(rows[1:], start=2):
         cell = _cells(row, index)
         if all(v in (None, "") for v in row):
             continue
         problems = []
         try:
-            received_on = date_fr(cell("date"))
+            received_on = check_received_on(date_fr(cell("date")), today)
         except CellError as error:
-            problems.append(f"date: {error.problem}")
+            problems.append(f"date : {_(error.problem)}")
+        except PaymentError as error:
+            problems.append(f"date : {error}")
         try:
-            amount = decimal_fr(cell("amount"))
+            amount = check_amount(decimal_fr(cell("amount")))
             if amount <= 0:
-                problems.append("montant: a payment is a positive amount")
+                problems.append(_("montant: a payment is a positive amount."))
         except CellError as error:
-            problems.append(f"montant: {error.problem}")
+            problems.append(f"montant : {_(error.problem)}")
+        except PaymentError as error:
+            problems.append(f"montant : {error}")
         payer_text = str(cell("payer") or "").strip()
         matches = customers.get(payer_text) or customers.get(normalise(payer_text)) or []
         payer = matches[0] if len(matches) == 1 else None
-        if payer is None:
-            problems.append(f"payeur: {payer_text!r} is " + ("not one of the organisation's occupants" if not matches
-                                                            else "ambiguous: give its SIRET"))
+        if payer is None and not matches:
+            problems.append(_("payeur: “%(payer)s” is not one of the organisation’s occupants.") % {
+                "payer": payer_text})
+        elif payer is None:
+            problems.append(_("payeur: “%(payer)s” is ambiguous: give its SIRET.") % {"payer": payer_text})
         invoice_text = str(cell("invoice") or "").strip()
         invoice = invoices.get(invoice_text) if invoice_text else None
         if invoice_text and invoice is None:
-            problems.append(f"facture: no invoice {invoice_text!r} from {organisation.name}")
+            problems.append(_("facture: no invoice “%(number)s” from %(organisation)s.") % {
+                "number": invoice_text, "organisation": organisation.name})
         elif invoice is not None and payer is not None and invoice.customer_id != payer.pk:
-            problems.append(f"facture: {invoice_text} was issued to {invoice.customer.name}, not to {payer.name}")
+            problems.append(_("facture: %(number)s was issued to %(customer)s, not to %(payer)s.") % {
+                "number": invoice_text, "customer": invoice.customer.name, "payer": payer.name})
         if problems:
-            faults += [f"line {number}: {p}" for p in problems]
+            faults += [_line(number, p) for p in problems]
             continue
-        if Payment.objects.filter(organisation=organisation, payer=payer, received_on=received_on, amount=amount,
-                                  source=SOURCE, reference=_reference(number, invoice_text, path)).exists():
-            faults.append(f"line {number}: already imported")
+        # The same payment (day, payer, amount, invoice) already imported, from this file or a copy of it.
+        key = _key(received_on, payer.pk, amount, invoice_text)
+        if recorded[key] > 0:
+            recorded[key] -= 1
+            faults.append(_line(number, _("already imported (same date, payer, amount and invoice).")))
             continue
         lines.append(PaymentLine(number, received_on, payer, amount, invoice))
     if faults:
         raise PaymentImportError(faults)
     return lines
+
+
+def _line(number: int, problem: str) -> str:
+    return _("line %(number)s: %(problem)s") % {"number": number, "problem": problem}
+
+
+def _key(received_on: date, payer_id: int, amount: Decimal, invoice: str) -> tuple:
+    return received_on, payer_id, amount, invoice
+
+
+def _invoice_of(reference: str) -> str:
+    """The invoice number of an imported payment's reference ("file name:line number invoice")."""
+    _place, _colon, rest = reference.rpartition(":")
+    return rest.partition(" ")[2].strip()
 
 
 def _cells(row: tuple[object, ...], index: dict[str, int]):
@@ -130,8 +173,10 @@ def _reference(line: int, invoice: str, path: Path) -> str:
 
 
 @transaction.atomic
-def import_payments(path: Path, organisation: Organisation, *, acting_user=None) -> list[Payment]:
-    """Record every payment of the file, or none (PaymentImportError lists each fault)."""
+def import_payments(path: Path, organisation: Organisation, *, allow_credit: bool = False,
+                    acting_user=None) -> list[Payment]:
+    """Record every payment of the file, or none (PaymentImportError lists each fault). A payment larger
+    than all its payer owes is a fault, unless `allow_credit` (the rest then stays as a credit)."""
     lines = read(path, organisation)
     payments, faults = [], []
     for line in lines:
@@ -139,9 +184,10 @@ def import_payments(path: Path, organisation: Organisation, *, acting_user=None)
             payments.append(record_payment(
                 organisation, line.payer, amount=line.amount, received_on=line.received_on, means=Means.TRANSFER,
                 reference=_reference(line.line, line.invoice.number if line.invoice else "", path),
-                invoices=[line.invoice] if line.invoice else [], source=SOURCE, acting_user=acting_user))
+                invoices=[line.invoice] if line.invoice else [], source=SOURCE, allow_credit=allow_credit,
+                acting_user=acting_user))
         except PaymentError as error:
-            faults.append(f"line {line.line}: {error}")
+            faults.append(_line(line.line, str(error)))
     if faults:
         transaction.set_rollback(True)
         raise PaymentImportError(faults)

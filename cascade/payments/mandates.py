@@ -21,7 +21,7 @@ from cascade.signing.models import RequestState, SignatureRequest
 from cascade.signing.signals import request_finished
 
 from .models import Mandate, MandateStatus
-from .sepa import add_months, ics_problem, normalise_ics, rum_problem
+from .sepa import add_months, has_latin_letter, ics_problem, normalise_ics, rum_problem
 
 LAPSE_MONTHS = 36  # EPC rulebook: a mandate unused for 36 months expires
 
@@ -120,6 +120,9 @@ def create_mandate(creditor: Organisation, debtor: Organisation, *, iban: str, b
     name = " ".join((debtor_name or debtor.name).split())
     if not name:
         raise MandateError(_("A mandate needs the account holder's name."))
+    if not has_latin_letter(name):
+        raise MandateError(_("The account holder’s name “%(name)s” must contain Latin letters (SEPA character "
+                             "set): write it as the bank knows it.") % {"name": name})
     if signed_on is not None and signed_on > timezone.localdate():
         raise MandateError(_("The signature date %(date)s is in the future.") % {"date": format_date_fr(signed_on)})
     mandate = Mandate.objects.create(
@@ -158,7 +161,11 @@ def revoke_mandate(mandate: Mandate, *, on: date, final_debit: bool = False, act
     mandate = Mandate.objects.select_for_update().get(pk=mandate.pk)
     if mandate.status not in (MandateStatus.ACTIVE, MandateStatus.PENDING):
         raise MandateError(_("This mandate is already %(status)s.") % {"status": mandate.get_status_display()})
-    if final_debit and mandate.status == MandateStatus.ACTIVE and mandate.recurrent and mandate.last_debit_on:
+    # After a last debit: when the mandate was debited, or documents were announced to be debited under it
+    # (their debit is then the final one, FNAL); at once otherwise.
+    announced = mandate.prenotifications.filter(invoice__direct_debit__isnull=True).exists()
+    if (final_debit and mandate.status == MandateStatus.ACTIVE and mandate.recurrent
+            and (mandate.last_debit_on or announced)):
         mandate.final_requested = True
         mandate.save(update_fields=["final_requested"])
     else:

@@ -127,9 +127,10 @@ class Mandate(models.Model):
     def next_sequence(self) -> str:
         if not self.recurrent:
             return SequenceType.ONE_OFF
-        if self.last_debit_on is None:
-            return SequenceType.FIRST
-        return SequenceType.FINAL if self.final_requested else SequenceType.RECURRENT
+        if self.final_requested:
+            # The last debit, the first one too when none came before (FRST is optional since 2016).
+            return SequenceType.FINAL
+        return SequenceType.FIRST if self.last_debit_on is None else SequenceType.RECURRENT
 
 
 class PreNotification(models.Model):
@@ -387,6 +388,7 @@ class Dispute(models.Model):
 class DepositState(models.TextChoices):
     CALLED = "called", _("called")
     HELD = "held", _("held")
+    PARTLY_RETURNED = "partly_returned", _("partly returned")
     RETURNED = "returned", _("returned")
     RETAINED = "retained", _("retained")
 
@@ -429,8 +431,27 @@ class Deposit(models.Model):
         if self.received_on is None:
             return DepositState.CALLED
         if self.held > 0:
-            return DepositState.HELD
+            return DepositState.PARTLY_RETURNED if self.returned_amount or self.retained_amount else DepositState.HELD
         return DepositState.RETAINED if self.retained_amount > 0 else DepositState.RETURNED
 
     def get_state_display(self) -> str:
         return DepositState(self.state).label
+
+
+class DepositMovement(models.Model):
+    """A part of a deposit given back (returned) or kept (retained, with its reason), on a day: several may
+    follow one another until nothing is held. The Deposit keeps their totals and the last day of each kind."""
+
+    TENANT_PATHS = ("deposit__organisation", "deposit__subscription__subscriber")
+
+    RETURNED, RETAINED = "returned", "retained"
+    deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=10, choices=[(RETURNED, _("returned")), (RETAINED, _("retained"))])
+    day = models.DateField(_("day"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.TextField(_("reason for retaining"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="deposit_movement_is_positive")]

@@ -86,6 +86,10 @@ class StepInput:
     body: str
 
 
+SUBJECT_MAX = 200  # DunningStep.subject
+BODY_MAX = 10000
+
+
 @transaction.atomic
 def update_plan(organisation: Organisation, *, enabled: bool, late_penalty_rate: Decimal, steps: list[StepInput],
                 acting_user=None) -> DunningPlan:
@@ -93,12 +97,21 @@ def update_plan(organisation: Organisation, *, enabled: bool, late_penalty_rate:
     plan = DunningPlan.objects.select_for_update().get(pk=ensure_plan(organisation).pk)
     if not Decimal(0) <= late_penalty_rate <= Decimal(100):
         raise DunningError(_("The late penalty rate is a percentage between 0 and 100."))
+    if late_penalty_rate != late_penalty_rate.quantize(Decimal("0.01")):
+        # Not rounded: the rate printed on invoices is the one written.
+        raise DunningError(_("The late penalty rate has two decimals at most (%(rate)s).") % {
+            "rate": str(late_penalty_rate).replace(".", ",")})
     faults = []
     for n, step in enumerate(steps, 1):
         if step.kind not in StepKind.values:
             faults.append(_("step %(n)d: unknown kind %(kind)s") % {"n": n, "kind": step.kind})
         if not step.subject.strip() or not step.body.strip():
             faults.append(_("step %(n)d: the subject and the text are required") % {"n": n})
+        if len(step.subject.strip()) > SUBJECT_MAX:
+            faults.append(_("step %(n)d: subject too long (%(max)d characters at most)") % {"n": n,
+                                                                                         "max": SUBJECT_MAX})
+        if len(step.body.strip()) > BODY_MAX:
+            faults.append(_("step %(n)d: text too long (%(max)s characters at most)") % {"n": n, "max": "10 000"})
         unknown = unknown_placeholders(step.subject + "\n" + step.body)
         if unknown:
             faults.append(_("step %(n)d: unknown placeholder %(names)s (known: %(known)s)") % {

@@ -48,6 +48,12 @@ def transliterate(text: str, max_length: int | None = None) -> str:
     return cleaned[:max_length].rstrip() if max_length else cleaned
 
 
+def has_latin_letter(text: str) -> bool:
+    """Whether `text` keeps a letter in the SEPA character set (a name written only in another script, or in
+    emoji, would be empty in a SEPA message)."""
+    return any(c.isalpha() for c in transliterate(text))
+
+
 def _mod97(alphanumeric: str) -> int:
     return int("".join(str(int(c, 36)) for c in alphanumeric)) % 97
 

@@ -224,9 +224,13 @@ class _Matcher:
         line.status = LineStatus.PROPOSED if self.has_candidates(line, payers) else LineStatus.UNMATCHED
 
     def _pay(self, line: StatementLine, payer: Organisation, invoices: list[Invoice], rule: str) -> None:
-        line.payment = record_payment(
-            self.organisation, payer, amount=line.amount, received_on=line.booked_on, means=Means.TRANSFER,
-            reference=_reference(line), invoices=invoices, source=SOURCE, acting_user=self.acting_user)
+        try:
+            line.payment = record_payment(
+                self.organisation, payer, amount=line.amount, received_on=line.booked_on, means=Means.TRANSFER,
+                reference=_reference(line), invoices=invoices, source=SOURCE, acting_user=self.acting_user)
+        except PaymentError:  # more than the payer owes: the operator decides (confirm_line keeps a credit)
+            line.status = LineStatus.PROPOSED
+            return
         line.status, line.rule = LineStatus.MATCHED, rule
 
     def _batch(self, tx: Transaction) -> DirectDebitBatch | None:
@@ -338,7 +342,7 @@ def confirm_line(line: StatementLine, *, invoices: list[Invoice] = (), payer: Or
         raise PaymentError(_("Choose a document or a payer for this line."))
     line.payment = record_payment(line.organisation, payer, amount=line.amount, received_on=line.booked_on,
                                   means=Means.TRANSFER, reference=_reference(line), invoices=list(invoices),
-                                  source=SOURCE, acting_user=acting_user)
+                                  source=SOURCE, allow_credit=True, acting_user=acting_user)
     line.status, line.rule = LineStatus.MATCHED, "operator"
     line.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
     line.save(update_fields=["payment", "status", "rule", "decided_by"])

@@ -29,7 +29,7 @@ from cascade.signing.models import Party
 from cascade.subscriptions.models import Subscription
 
 from . import deposits, mandates
-from .actions import STATES, PaymentError, credit_of, record_payment, settlements
+from .actions import STATES, PaymentError, check_received_on, credit_of, record_payment, settlements
 from .documents import render_statement
 from .dunning import PLACEHOLDERS
 from .models import (
@@ -67,10 +67,11 @@ def invoice_payment(request, invoice_id: int):
     managed_organisation_or_404(request.user, invoice.organisation_id, BILLING_ROLES)
     try:
         amount = decimal_fr(request.POST.get("amount", ""))
-        received_on = parse_day(request.POST.get("received_on", ""))
+        received_on = check_received_on(parse_day(request.POST.get("received_on", "")), timezone.localdate())
         record_payment(invoice.organisation, invoice.customer, amount=amount, received_on=received_on,
                        means=request.POST.get("means", ""), reference=request.POST.get("reference", ""),
-                       invoices=[invoice], acting_user=request.user)
+                       invoices=[invoice], allow_credit=request.POST.get("allow_credit") == "1",
+                       acting_user=request.user)
     except (CellError, DateInputError, PaymentError) as error:
         messages.error(request, str(error))
         return redirect("invoice", invoice.pk)
@@ -151,10 +152,14 @@ def mandate_revoke(request, mandate_id: int):
     mandate = get_scoped_or_404(Mandate, request.user, paths=("creditor",), pk=mandate_id)
     managed_organisation_or_404(request.user, mandate.creditor_id, MANAGE_ROLES)
     try:
-        mandates.revoke_mandate(mandate, on=timezone.localdate(), final_debit=request.POST.get("final") == "1",
-                                acting_user=request.user)
+        mandate = mandates.revoke_mandate(mandate, on=timezone.localdate(),
+                                          final_debit=request.POST.get("final") == "1", acting_user=request.user)
     except mandates.MandateError as error:
         messages.error(request, str(error))
+    else:
+        messages.success(request, _("Mandate %(rum)s will end after its last debit, of the documents already "
+                                    "announced.") % {"rum": mandate.rum} if mandate.final_requested
+                         else _("Mandate %(rum)s revoked: it will not be debited any more.") % {"rum": mandate.rum})
     return redirect("occupant_mandates", mandate.debtor_id)
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cascade.accounts.models import Organisation
 from cascade.dates import DateInputError, parse_day
@@ -29,8 +30,14 @@ class Command(BaseCommand):
             raise CommandError(f"--collection-date: {error}") from None
         creditor = _creditor(organisation)
         target = Path(out)
+        if target.is_dir():
+            raise CommandError(_("--out: %(path)s is a folder: give the path of the XML file to write.")
+                               % {"path": target})
+        if target.exists() and not target.is_file():
+            raise CommandError(_("--out: %(path)s is not a regular file: give the path of the XML file to write.")
+                               % {"path": target})
         if not target.parent.is_dir():
-            raise CommandError(f"--out: the folder {target.parent} does not exist")
+            raise CommandError(_("--out: the folder %(path)s does not exist.") % {"path": target.parent})
         try:
             with transaction.atomic():
                 batch = export_batch(creditor, day)
