@@ -71,8 +71,7 @@ def test_tick_issues_what_is_due_and_e_mails_it_once(essai, inbox):
     call_command("tick", "--json", stdout=(out := io.StringIO()))
     assert json.loads(out.getvalue()) | {"end_notices": 0} == {
         "issued": 0, "sent": 0, "send_failed": 0, "payment_reminders": 0, "payment_reminders_failed": 0, "reminded": 0,
-        "expired": 0, "end_notices": 0, "mandates_lapsed": 0, "prenotifications": 0, "deposits_called": 0, "posted": 0,
-        "credits_applied": 0}
+        "expired": 0, "end_notices": 0, "mandates_lapsed": 0, "prenotifications": 0, "deposits_called": 0, "posted": 0}
     assert len([rcpt for rcpt, _m in inbox.messages if "aubepine" in rcpt[0]]) == 1
     # A manager sends the catch-up from the invoice's page: it goes with the next pass.
     sending.send_again(november)
@@ -148,7 +147,7 @@ def test_a_template_with_payment_notices_e_mails_notices_not_invoices(essai, inb
     subscription.versions.update(payment_notice=True)
     assert bill_until(date(2026, 12, 31), organisation_id=essai.operator.pk).as_dict()["issued"] == 1
     credit = essai.invoices().last()
-    # 300.00 for 21 of 31 days: 203.23, no VAT.
+    # 300.00 for 21 of 31 days: 203.23, no VAT; it lowers December's notice.
     assert (credit.number, credit.kind, credit.total_excl_vat, credit.total_incl_vat, credit.corrects) == (
-        "E2026-000003", DocumentKind.PAYMENT_NOTICE, Decimal("-203.23"), Decimal("-203.23"), None)
+        "E2026-000003", DocumentKind.PAYMENT_NOTICE, Decimal("-203.23"), Decimal("-203.23"), notices[1])
     assert bill_until(date(2026, 12, 31), organisation_id=essai.operator.pk).as_dict()["issued"] == 0

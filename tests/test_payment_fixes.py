@@ -13,17 +13,17 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
-from test_billing_run import Site
+from test_billing_run import Site, _leave_early
 from test_payments import _import, two_invoices  # noqa: F401 (a fixture)
 from test_reminders import _body, _day, _essai, others_quiet  # noqa: F401 (a fixture)
 from test_sepa import announce, debtor, operator  # noqa: F401 (fixtures)
 
-from cascade.accounts.models import AuditEvent
 from cascade.billing.actions import bill_until, cancel_invoice
 from cascade.billing.formatting import format_eur
 from cascade.billing.models import Invoice
-from cascade.payments.actions import PaymentError, apply_credits, credit_of, record_payment, settlements
-from cascade.payments.models import Allocation, Payment
+from cascade.payments.actions import PaymentError, credit_of, record_payment, reverse_payment, settlements
+from cascade.payments.models import Payment
+from cascade.payments.statement import balance
 
 D = Decimal
 
@@ -49,7 +49,7 @@ def test_what_was_paid_on_a_cancelled_invoice_settles_the_reissued_one_and_is_no
     out = io.StringIO()
     call_command("tick", "--today", _day(reissued, 7).isoformat(), "--json", stdout=out)
     done = json.loads(out.getvalue())
-    assert done["credits_applied"] >= 1 and done["payment_reminders"] >= 1  # (the demo's too, when built)
+    assert done["payment_reminders"] >= 1  # (the demo's too, when built)
     assert settlements([reissued], _day(reissued, 7))[reissued.pk].outstanding == D("440.00")
     assert credit_of(essai.operator, essai.customer) == D("0.00")
     # The tick e-mails the re-issued invoice, then its reminder.
@@ -58,10 +58,9 @@ def test_what_was_paid_on_a_cancelled_invoice_settles_the_reissued_one_and_is_no
     body = _body(mine[-1])
     assert f"– {reissued.number} du " in body and "440,00\u00a0€ restant dus" in body
     assert "540,00\u00a0€ restant dus" not in body
-    event = AuditEvent.objects.get(organisation=essai.operator, action="payment.credit_applied")
-    assert event.data["settles"] == {reissued.number: "100.00"}
-    # Applied once: a second pass changes nothing.
-    assert apply_credits(essai.operator) == 0
+    # Counted once: a second pass changes nothing.
+    call_command("tick", "--today", _day(reissued, 7).isoformat(), "--json", stdout=io.StringIO())
+    assert settlements([reissued], _day(reissued, 7))[reissued.pk].outstanding == D("440.00")
 
 
 def test_cancelling_an_invoice_applies_its_payment_to_the_payers_open_documents(two_invoices):  # noqa: F811
@@ -74,9 +73,75 @@ def test_cancelling_an_invoice_applies_its_payment_to_the_payers_open_documents(
     states = settlements([older, younger], date(2026, 11, 5))
     assert (states[older.pk].outstanding, states[younger.pk].state) == (D("0.00"), "paid")
     assert credit_of(essai.operator, essai.payer) == D("60.00")
-    assert sorted(a.amount for a in Allocation.objects.filter(invoice=younger)) == [D("250.00")]
-    # The account page shows the credit.
-    assert Payment.objects.get(organisation=essai.operator).allocations.count() == 2
+    # Read from the account, nothing rewritten: the payment still names October only.
+    assert Payment.objects.get(organisation=essai.operator).allocations.count() == 1
+
+
+# The account always agrees with itself: what the documents still ask, less the credit, is the balance.
+
+
+def _account(essai, payer, today: date) -> tuple[Decimal, Decimal, Decimal]:
+    documents = list(Invoice.objects.filter(organisation=essai.operator, customer=payer))
+    outstanding = sum((s.outstanding for s in settlements(documents, today).values()), D("0"))
+    return balance(essai.operator, payer), outstanding, credit_of(essai.operator, payer)
+
+
+def _march_and_april(essai, *, notices: bool = False):
+    subscription = essai.subscribe(essai.place("Halle", vat=False), "Atelier", "A1", entry=date(2026, 3, 1),
+                                   rent="310.00")
+    if notices:
+        subscription.versions.update(payment_notice=True)
+    bill_until(date(2026, 4, 1), organisation_id=essai.operator.pk)
+    return subscription
+
+
+def _leave_on_the_10th(subscription, notices: bool = False) -> None:
+    _leave_early(subscription, date(2026, 3, 10))
+    if notices:
+        subscription.versions.update(payment_notice=True)
+    bill_until(date(2026, 4, 1), organisation_id=subscription.organisation_id)
+
+
+def test_a_debit_returned_after_an_exit_is_owed_again_and_nothing_counts_twice(db):
+    essai = Site()
+    subscription = _march_and_april(essai)
+    march, _april = essai.invoices()
+    payer = subscription.subscriber
+    debit = record_payment(essai.operator, payer, amount=D("200.00"), received_on=date(2026, 3, 5),
+                           means="direct_debit", invoices=[march])
+    record_payment(essai.operator, payer, amount=D("110.00"), received_on=date(2026, 3, 6), means="transfer",
+                   invoices=[march])
+    # Credit notes of 210.00 (March after the 10th) and 310.00 (April): March asks 100.00 and 310.00 were paid.
+    _leave_on_the_10th(subscription)
+    assert _account(essai, payer, date(2026, 4, 10)) == (D("-210.00"), D("0.00"), D("210.00"))
+    # The debit of 200.00 comes back: 10.00 stay to the occupant's credit, counted once.
+    reverse_payment(debit, on=date(2026, 4, 12), reason="AM04")
+    assert _account(essai, payer, date(2026, 4, 12)) == (D("-10.00"), D("0.00"), D("10.00"))
+
+
+def test_an_invoice_partly_credited_then_cancelled_leaves_its_excess_as_a_credit(db):
+    essai = Site()
+    subscription = _march_and_april(essai)
+    march, _april = essai.invoices()
+    payer = subscription.subscriber
+    record_payment(essai.operator, payer, amount=D("310.00"), received_on=date(2026, 3, 5), means="transfer",
+                   invoices=[march])
+    _leave_on_the_10th(subscription)
+    cancel_invoice(march, reason="erreur d’adresse")
+    bill_until(date(2026, 4, 1), organisation_id=essai.operator.pk)
+    # 10 days of March were due (100.00) and 310.00 were paid: 210.00 to the occupant's credit.
+    assert _account(essai, payer, date(2026, 4, 10)) == (D("-210.00"), D("0.00"), D("210.00"))
+
+
+def test_a_notice_in_the_occupants_favour_lowers_the_notice_of_its_period(db):
+    essai = Site()
+    subscription = _march_and_april(essai, notices=True)
+    march, _april = essai.invoices()
+    _leave_on_the_10th(subscription, notices=True)
+    lowered = essai.invoices().get(total_incl_vat=D("-210.00"))
+    assert (lowered.kind, lowered.corrects) == ("payment_notice", march)
+    assert settlements([march], date(2026, 4, 10))[march.pk].outstanding == D("100.00")
+    assert _account(essai, subscription.subscriber, date(2026, 4, 10)) == (D("100.00"), D("100.00"), D("0.00"))
 
 
 # ---------------------------------------------------------------- 2. more than owed

@@ -81,7 +81,7 @@ class _Earlier:
     def __init__(self, subscription_ids: list[int]):
         self.subscription_ids = subscription_ids
         self.first_kind: dict[tuple[int, date], str] | None = None
-        self.latest_invoice: dict[tuple[int, date], int] = {}
+        self.latest_invoice: dict[tuple[int, date, str], int] = {}
 
     def _read(self) -> None:
         self.first_kind = {}
@@ -90,8 +90,7 @@ class _Earlier:
                 kind__in=(DocumentKind.INVOICE, DocumentKind.PAYMENT_NOTICE)).order_by(
                 "issue_date", "sequence").values_list("subscription_id", "period_start", "kind", "pk"):
             self.first_kind.setdefault((subscription_id, start), kind)
-            if kind == DocumentKind.INVOICE:
-                self.latest_invoice[(subscription_id, start)] = pk
+            self.latest_invoice[(subscription_id, start, kind)] = pk
 
     def notices(self, planned: engine.PlannedInvoice) -> bool:
         """Whether the period is called by payment notices: as it was first billed, else as the terms say."""
@@ -103,10 +102,13 @@ class _Earlier:
                 return kind == DocumentKind.PAYMENT_NOTICE
         return planned.subscription.current_version.payment_notice
 
-    def corrected(self, subscription_id: int, period_start: date) -> int | None:
+    def corrected(self, subscription_id: int, period_start: date, kind: str) -> int | None:
+        """The latest document of the period a negative one lowers: an invoice for a credit note, a notice
+        for a notice in the occupant's favour."""
         if self.first_kind is None:
             self._read()
-        return self.latest_invoice.get((subscription_id, period_start))
+        payable = DocumentKind.INVOICE if kind == DocumentKind.CREDIT_NOTE else DocumentKind.PAYMENT_NOTICE
+        return self.latest_invoice.get((subscription_id, period_start, payable))
 
 
 class _Numbers:
@@ -176,8 +178,8 @@ def issue_batch(organisation: Organisation, batch: list[engine.PlannedInvoice], 
             period_start=planned.period.start, period_end=planned.period.end,
             total_excl_vat=excl, total_vat=vat, total_incl_vat=incl,
             vat_mention=vat_mention(subscription.place, lines),
-            corrects_id=earlier.corrected(subscription.pk, planned.period.start) if kind == DocumentKind.CREDIT_NOTE
-            else None, seller=seller, buyer=buyer_snapshot(subscription.subscriber))
+            corrects_id=earlier.corrected(subscription.pk, planned.period.start, kind) if incl < 0 else None,
+            seller=seller, buyer=buyer_snapshot(subscription.subscriber))
         # A later document of the batch for the same period sees these lines as billed.
         for line in lines:
             billed.add(subscription.pk, line.period.start, line.component,
@@ -260,10 +262,7 @@ def cancel_invoice(invoice: Invoice, *, reason: str, acting_user=None) -> Invoic
         acting_user, "is_authenticated", False) else None, action="invoice.cancelled", object_type="billing.invoice",
         object_id=str(invoice.pk), data={"number": invoice.number, "credit_note": credit.number,
                                          "reason": reason})
-    # What was paid on the cancelled invoice is the customer's credit again: it settles its open documents.
-    from cascade.payments.actions import apply_credits
-
-    apply_credits(organisation, payer=invoice.customer, acting_user=acting_user)
+    # What was paid on the cancelled invoice is the customer's credit again (payments.actions.settlements).
     return credit
 
 

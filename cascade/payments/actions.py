@@ -1,11 +1,11 @@
 """Recording payments and what they settle. One function per action, atomic and audited."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -70,29 +70,98 @@ STATES = {"issued": gettext_lazy("issued"), "partly_paid": gettext_lazy("partly 
 
 
 def settlements(invoices: list[Invoice], today: date) -> dict[int, Settlement]:
-    """Each payable document's settlement (paid by allocations, credited by the credit notes naming it).
+    """Each payable document's settlement, read from its payer's whole account with the organisation.
 
-    The allocations of a returned payment (a direct debit the payer's bank sent back) settle nothing."""
-    ids = [i.pk for i in invoices]
-    paid = dict(Allocation.objects.filter(invoice_id__in=ids, payment__returned_on__isnull=True).values("invoice_id")
-                .annotate(s=Sum("amount")).values_list("invoice_id", "s"))
-    # Credit notes, and the notices in the occupant's favour that cancel a notice.
-    credited = dict(Invoice.objects.filter(corrects_id__in=ids, total_incl_vat__lt=0).values(
-        "corrects_id").annotate(s=Sum("total_incl_vat")).values_list("corrects_id", "s"))
-    found = {}
-    for invoice in invoices:
-        if invoice.kind not in PAYABLE or invoice.total_incl_vat <= 0:
+    A document asks its total less the credit notes (or notices in the occupant's favour) naming it. Each
+    payment settles first the documents its allocations name, never more than its amount nor more than a
+    document still asks; a returned payment (a direct debit the payer's bank sent back) settles nothing.
+    What is left (money not taken, credit notes beyond what their document asked or naming none) is the
+    payer's credit, which settles its open documents oldest first. So what the documents still ask, less
+    the credit, is always the account's balance."""
+    pairs = {(i.organisation_id, i.customer_id) for i in invoices}
+    found: dict[int, Settlement] = {}
+    for account in _accounts(pairs, today).values():
+        found.update(account.settlements)
+    return {i.pk: found[i.pk] for i in invoices if i.pk in found}
+
+
+@dataclass
+class _Account:
+    settlements: dict[int, Settlement]
+    credit: Decimal
+
+
+def _accounts(pairs: set[tuple[int, int]], today: date) -> dict[tuple[int, int], _Account]:
+    """The accounts of these (organisation, customer) pairs: a few queries whatever their number."""
+    if not pairs:
+        return {}
+    organisations, customers = {o for o, _c in pairs}, {c for _o, c in pairs}
+    documents = defaultdict(list)
+    for document in Invoice.objects.filter(organisation_id__in=organisations, customer_id__in=customers).only(
+            "pk", "organisation_id", "customer_id", "kind", "total_incl_vat", "corrects_id", "issue_date",
+            "number", "due_date").order_by("issue_date", "number"):
+        if (document.organisation_id, document.customer_id) in pairs:
+            documents[(document.organisation_id, document.customer_id)].append(document)
+    payments = defaultdict(dict)
+    for pk, organisation_id, payer_id, amount in Payment.objects.filter(
+            organisation_id__in=organisations, payer_id__in=customers, returned_on__isnull=True).values_list(
+            "pk", "organisation_id", "payer_id", "amount"):
+        if (organisation_id, payer_id) in pairs:
+            payments[(organisation_id, payer_id)][pk] = amount
+    held = {pk: amount for by_payment in payments.values() for pk, amount in by_payment.items()}
+    allocations = defaultdict(list)
+    for payment_id, invoice_id, amount, organisation_id, payer_id in Allocation.objects.filter(
+            payment_id__in=held).order_by("pk").values_list("payment_id", "invoice_id", "amount",
+                                                           "payment__organisation_id", "payment__payer_id"):
+        allocations[(organisation_id, payer_id)].append((payment_id, invoice_id, amount))
+    return {pair: _account(documents[pair], payments[pair], allocations[pair], today) for pair in pairs}
+
+
+def _account(documents: list[Invoice], payments: dict[int, Decimal], allocations: list[tuple], today: date
+             ) -> _Account:
+    payable = [d for d in documents if d.kind in PAYABLE and d.total_incl_vat > 0]
+    ids = {d.pk for d in payable}
+    credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    pool = ZERO  # what the payer has to its credit
+    for document in documents:
+        if document.total_incl_vat < 0:
+            if document.corrects_id in ids:
+                credited[document.corrects_id] -= document.total_incl_vat
+            else:
+                pool -= document.total_incl_vat
+    asks = {}
+    for document in payable:
+        asks[document.pk] = document.total_incl_vat - credited[document.pk]
+        if asks[document.pk] < 0:
+            pool -= asks[document.pk]  # credit notes beyond what the document asked
+            asks[document.pk] = ZERO
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    left = dict(payments)
+    for payment_id, invoice_id, amount in allocations:
+        if invoice_id not in asks:
             continue
-        p, c = paid.get(invoice.pk) or ZERO, -(credited.get(invoice.pk) or ZERO)
-        outstanding = max(invoice.total_incl_vat - p - c, ZERO)
+        taken = min(amount, asks[invoice_id], left[payment_id])
+        asks[invoice_id] -= taken
+        left[payment_id] -= taken
+        paid[invoice_id] += taken
+    pool += sum(left.values(), ZERO)
+    for document in payable:
+        taken = min(pool, asks[document.pk])
+        asks[document.pk] -= taken
+        paid[document.pk] += taken
+        pool -= taken
+    found = {}
+    for document in payable:
+        outstanding = asks[document.pk]
         if outstanding == 0:
             state = "paid"
-        elif invoice.due_date < today:
+        elif document.due_date < today:
             state = "overdue"
         else:
-            state = "partly_paid" if p > 0 else "issued"
-        found[invoice.pk] = Settlement(invoice.total_incl_vat, p, c, outstanding, state)
-    return found
+            state = "partly_paid" if paid[document.pk] > 0 else "issued"
+        found[document.pk] = Settlement(document.total_incl_vat, paid[document.pk], credited[document.pk],
+                                        outstanding, state)
+    return _Account(found, pool)
 
 
 def open_documents(organisation: Organisation, payer: Organisation, today: date) -> list[tuple[Invoice, Settlement]]:
@@ -103,79 +172,15 @@ def open_documents(organisation: Organisation, payer: Organisation, today: date)
     return [(d, found[d.pk]) for d in documents if found[d.pk].outstanding > 0]
 
 
-def held_credits(organisation: Organisation, payer: Organisation) -> dict[Payment, Decimal]:
-    """What each of the payer's payments still holds, oldest first: its amount less what documents took.
-
-    A document takes at most what it still asks (its total less its credit notes): what its allocations
-    paid beyond (an invoice paid, then cancelled by a credit note) is again the payer's credit, held by
-    the latest allocations. A returned payment holds nothing: its money went back."""
-    payments = list(Payment.objects.filter(organisation=organisation, payer=payer, returned_on__isnull=True)
-                    .order_by("received_on", "pk"))
-    held = {p.pk: p.amount for p in payments}
-    allocations = list(Allocation.objects.filter(payment_id__in=held).select_related("invoice").order_by("pk"))
-    credited = dict(Invoice.objects.filter(corrects_id__in={a.invoice_id for a in allocations},
-                                           total_incl_vat__lt=0).values("corrects_id")
-                    .annotate(s=Sum("total_incl_vat")).values_list("corrects_id", "s"))
-    asks = {a.invoice_id: max(a.invoice.total_incl_vat + (credited.get(a.invoice_id) or ZERO), ZERO)
-            for a in allocations}
-    for allocation in allocations:
-        taken = min(allocation.amount, asks[allocation.invoice_id])
-        asks[allocation.invoice_id] -= taken
-        held[allocation.payment_id] -= taken
-    return {p: held[p.pk] for p in payments if held[p.pk] > 0}
-
-
 def credit_of(organisation: Organisation, payer: Organisation) -> Decimal:
-    """What the payer paid and no document took: a credit on its account (held_credits)."""
-    return sum(held_credits(organisation, payer).values(), ZERO)
+    """What the payer has to its credit once its open documents are settled: money no document took,
+    credit notes beyond what their document asked."""
+    return _accounts({(organisation.pk, payer.pk)}, timezone.localdate())[(organisation.pk, payer.pk)].credit
 
 
 def owed_by(organisation: Organisation, payer: Organisation, today: date) -> Decimal:
     """What the payer still owes `organisation`: the outstanding of its open documents."""
     return sum((s.outstanding for _d, s in open_documents(organisation, payer, today)), ZERO)
-
-
-@transaction.atomic
-def apply_credits(organisation: Organisation | None = None, *, payer: Organisation | None = None,
-                  today: date | None = None, acting_user=None) -> int:
-    """Each payer's credit settles its open documents, oldest first, from its oldest payments that still
-    hold some (new allocations, audited); the number of allocations made. Run by `cascade tick` before
-    the reminders, and when an invoice is cancelled, so that no one is chased for what a credit covers."""
-    today = today or timezone.localdate()
-    payments = Payment.objects.filter(returned_on__isnull=True)
-    if organisation is not None:
-        payments = payments.filter(organisation=organisation)
-    if payer is not None:
-        payments = payments.filter(payer=payer)
-    made = 0
-    pairs = sorted(set(payments.values_list("organisation_id", "payer_id")))
-    organisations = Organisation.objects.in_bulk({o for o, _p in pairs} | {p for _o, p in pairs})
-    for organisation_id, payer_id in pairs:
-        seller, payer = organisations[organisation_id], organisations[payer_id]
-        Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
-        held = held_credits(seller, payer)
-        if not held:
-            continue
-        documents = open_documents(seller, payer, today)
-        if not documents:
-            continue
-        items = [OpenItem(d.pk, d.issue_date, d.number, s.outstanding) for d, s in documents]
-        numbers = {d.pk: d.number for d, _s in documents}
-        for payment, amount in held.items():
-            parts, _left = allocate(amount, items)
-            if not parts:
-                break
-            Allocation.objects.bulk_create(Allocation(payment=payment, invoice_id=key, amount=part)
-                                           for key, part in parts)
-            made += len(parts)
-            taken = dict(parts)
-            items = [OpenItem(i.key, i.issue_date, i.number, i.outstanding - taken.get(i.key, ZERO)) for i in items
-                     if i.outstanding > taken.get(i.key, ZERO)]
-            record("payment.credit_applied", organisation=seller, actor=acting_user, obj=payment,
-                   payer=payer.name, settles={numbers[k]: str(p) for k, p in parts})
-            if not items:
-                break
-    return made
 
 
 @transaction.atomic

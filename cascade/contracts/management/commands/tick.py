@@ -11,7 +11,6 @@ from cascade.billing.sending import send_due
 from cascade.contracts.alerts import send_end_notices
 from cascade.dates import DateInputError, parse_day
 from cascade.ledger.posting import post_pending
-from cascade.payments.actions import apply_credits
 from cascade.payments.debits import send_prenotifications
 from cascade.payments.deposits import call_due_deposits
 from cascade.payments.mandates import lapse_mandates
@@ -21,7 +20,7 @@ from cascade.signing.actions import remind_and_expire
 
 class Command(BaseCommand):
     help = ("The periodic pass, safe to run as often as wanted (cron): issue the invoices due, e-mail those "
-            "not sent yet, payers' credits applied to their open documents, payment reminders by each "
+            "not sent yet, payment reminders by each "
             "organisation's dunning plan, signature reminders and expiries, "
             "alerts before conventions end, direct debit pre-notifications, mandates lapsed after 36 months without "
             "a debit, deposits called at entry, everything posted to the ledger.")
@@ -41,7 +40,6 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(done))
             else:
                 self.stdout.write(f"{timezone.localtime():%d/%m/%Y %H:%M} — {done['issued']} document(s) issued, "
-                                  f"{done['credits_applied']} document(s) settled from a credit, "
                                   f"{done['sent']} e-mailed ({done['send_failed']} failed), "
                                   f"{done['payment_reminders']} payment reminder(s) "
                                   f"({done['payment_reminders_failed']} failed), {done['reminded']} "
@@ -68,9 +66,7 @@ class Command(BaseCommand):
         run = bill_until(today)
         for refusal in run.refused:
             self.stderr.write(f"Not billed: {refusal}")
-        # A payer's credit settles its open documents before anyone is reminded of them.
-        credits_applied = apply_credits(today=today)
-        done = {"issued": len(run.issued), "credits_applied": credits_applied, **send_due(now),
+        done = {"issued": len(run.issued), **send_due(now),
                 **send_reminders(today, now), **remind_and_expire(now)}
         done["end_notices"] = send_end_notices(today)
         done["mandates_lapsed"] = lapse_mandates(today)
