@@ -15,14 +15,18 @@ _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 class DateInputError(ValueError):
-    pass
+    """A date that is not one; `text` is what was typed."""
+
+    def __init__(self, message: str, text: str = "") -> None:
+        super().__init__(message)
+        self.text = text
 
 
 def parse_day(text: str) -> date:
     """`"2026-03-15"` → `date(2026, 3, 15)`; anything else raises `DateInputError`."""
     match = _DAY.fullmatch(text.strip())
     if match is None:
-        raise DateInputError(f"'{text}' is not a date (expected YYYY-MM-DD)")
+        raise DateInputError(f"'{text}' is not a date (expected YYYY-MM-DD)", text)
     return _checked(*map(int, match.groups()), text=text)
 
 
@@ -30,14 +34,14 @@ def parse_month(text: str) -> date:
     """`"2026-03"` → `date(2026, 3, 1)`; anything else raises `DateInputError`."""
     match = _MONTH.fullmatch(text.strip())
     if match is None:
-        raise DateInputError(f"'{text}' is not a month (expected YYYY-MM)")
+        raise DateInputError(f"'{text}' is not a month (expected YYYY-MM)", text)
     return _checked(*map(int, match.groups()), 1, text=text)
 
 
 def _checked(year: int, month: int, day: int, *, text: str) -> date:
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise DateInputError(f"'{text}' is out of range (years {FIRST_YEAR} to {LAST_YEAR})")
+        raise DateInputError(f"'{text}' is out of range (years {FIRST_YEAR} to {LAST_YEAR})", text)
     try:
         return date(year, month, day)
     except ValueError:
-        raise DateInputError(f"'{text}' is not a date that exists") from None
+        raise DateInputError(f"'{text}' is not a date that exists", text) from None

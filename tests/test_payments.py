@@ -146,4 +146,8 @@ def test_a_manager_records_a_payment_on_the_invoice_page(alice_client, operator)
     assert response.status_code == 200 and "Payée" in page and "VIR SEPA" in page
     response = alice_client.post(reverse("invoice_payment", args=[invoice.pk]), {
         "amount": "abc", "received_on": "2026-12-01", "means": "transfer"}, follow=True)
+    assert "montant qui n’est pas un nombre" in response.content.decode()
+    response = alice_client.post(reverse("invoice_payment", args=[invoice.pk]), {
+        "amount": "10,00", "received_on": "2026-02-31", "means": "transfer"}, follow=True)
+    assert "« 2026-02-31 » n’est pas une date." in response.content.decode()
     assert Payment.objects.filter(organisation=operator).count() == before + 1

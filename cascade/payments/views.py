@@ -59,6 +59,15 @@ from .statements import StatementImportError, confirm_line, dismiss_line, import
 PENDING = (LineStatus.PROPOSED, LineStatus.UNMATCHED)
 
 
+def _problem(error: Exception) -> str:
+    """What is wrong with a field typed on a page, in the page's language."""
+    if isinstance(error, CellError):
+        return _(error.problem)  # the problem texts are in the catalogue (cascade/imports/cells.py)
+    if isinstance(error, DateInputError):
+        return _("“%(value)s” is not a date.") % {"value": error.text}
+    return str(error)
+
+
 @login_required
 @require_POST
 def invoice_payment(request, invoice_id: int):
@@ -73,7 +82,7 @@ def invoice_payment(request, invoice_id: int):
                        invoices=[invoice], allow_credit=request.POST.get("allow_credit") == "1",
                        acting_user=request.user)
     except (CellError, DateInputError, PaymentError) as error:
-        messages.error(request, str(error))
+        messages.error(request, _problem(error))
         return redirect("invoice", invoice.pk)
     credit = credit_of(invoice.organisation, invoice.customer)
     message = _("Payment of %(amount)s recorded.") % {"amount": format_eur(amount)}
@@ -125,7 +134,7 @@ def _create_mandate(request, operator: Organisation, occupant: Organisation):
                                     Party.OCCUPANT, post.get("signer_quality", "").strip(), occupant)
                 mandates.send_for_signature(mandate, signer, acting_user=request.user)
     except (DateInputError, mandates.MandateError) as error:
-        messages.error(request, str(error))
+        messages.error(request, _problem(error))
     else:
         messages.success(request, _("Mandate %(rum)s recorded.") % {"rum": mandate.rum} if signed_on else
                          _("Mandate %(rum)s sent for signature.") % {"rum": mandate.rum})
@@ -142,7 +151,7 @@ def mandate_activate(request, mandate_id: int):
         raw = request.POST.get("signed_on", "").strip()
         mandates.activate_mandate(mandate, signed_on=parse_day(raw) if raw else None, acting_user=request.user)
     except (DateInputError, mandates.MandateError) as error:
-        messages.error(request, str(error))
+        messages.error(request, _problem(error))
     return redirect("occupant_mandates", mandate.debtor_id)
 
 
@@ -368,7 +377,7 @@ def dunning_plan(request, org_id: int):
             update_plan(organisation, enabled=bool(request.POST.get("enabled")), late_penalty_rate=rate,
                         steps=_steps_posted(request.POST), acting_user=request.user)
         except (CellError, DunningError) as error:
-            messages.error(request, str(error))
+            messages.error(request, _problem(error))
         else:
             messages.success(request, _("The dunning plan is saved."))
             return redirect("dunning_plan", organisation.pk)
@@ -395,7 +404,7 @@ def _period(request, today) -> tuple:
         start = parse_day(request.GET["start"]) if request.GET.get("start") else today.replace(month=1, day=1)
         last = parse_day(request.GET["end"]) if request.GET.get("end") else today
     except DateInputError as error:
-        messages.warning(request, str(error))
+        messages.warning(request, _problem(error))
         start, last = today.replace(month=1, day=1), today
     if last < start:
         start, last = last, start
@@ -447,7 +456,7 @@ def deposit_call(request, subscription_id: int):
             else timezone.localdate()
         deposits.call_deposit(subscription, called_on=called_on, acting_user=request.user)
     except (DateInputError, deposits.DepositError) as error:
-        messages.error(request, str(error))
+        messages.error(request, _problem(error))
     else:
         messages.success(request, _("Deposit called."))
     return _deposit_redirect(subscription.pk)
@@ -476,7 +485,7 @@ def deposit_update(request, deposit_id: int):
         else:
             raise deposits.DepositError(_("Unknown action on a deposit."))
     except (CellError, DateInputError, deposits.DepositError) as error:
-        messages.error(request, str(error))
+        messages.error(request, _problem(error))
     else:
         messages.success(request, done)
     return _deposit_redirect(deposit.subscription_id)
