@@ -17,7 +17,7 @@ from lxml import etree
 
 from cascade.accounts.models import AuditEvent, Organisation, OrganisationKind
 from cascade.billing.models import Invoice
-from cascade.contracts.demo import _sign
+from cascade.contracts.demo import sign_as_demo
 from cascade.payments import pain008
 from cascade.payments.actions import settlements
 from cascade.payments.debits import DirectDebitError, export_batch, send_prenotifications
@@ -442,7 +442,7 @@ def test_a_mandate_sent_from_its_page_becomes_active_when_signed(site, operator,
     assert mandate.status == MandateStatus.PENDING and mandate.signature_request.state == "to_sign"
     assert inbox.only("nina@debitrice.example.org")
     with django_settings_locmem():
-        _sign(mandate.signature_request.signers.get())
+        sign_as_demo(mandate.signature_request.signers.get())
     mandate.refresh_from_db()
     assert mandate.status == MandateStatus.ACTIVE and mandate.signed_on == timezone.localdate()
     signed = alice_client.get(reverse("mandate_pdf", args=[mandate.pk]))

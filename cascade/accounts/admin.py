@@ -33,6 +33,19 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """The lines of a read-only record (an invoice's, an entry's): shown, never changed."""
+
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For records changed only by their actions (issued invoices, signed contracts, evidence)."""
 

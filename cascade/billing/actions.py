@@ -81,7 +81,7 @@ class _Earlier:
     def __init__(self, subscription_ids: list[int]):
         self.subscription_ids = subscription_ids
         self.first_kind: dict[tuple[int, date], str] | None = None
-        self.latest_invoice: dict[tuple[int, date, str], int] = {}
+        self.latest: dict[tuple[int, date, str], int] = {}
 
     def _read(self) -> None:
         self.first_kind = {}
@@ -90,7 +90,7 @@ class _Earlier:
                 kind__in=(DocumentKind.INVOICE, DocumentKind.PAYMENT_NOTICE)).order_by(
                 "issue_date", "sequence").values_list("subscription_id", "period_start", "kind", "pk"):
             self.first_kind.setdefault((subscription_id, start), kind)
-            self.latest_invoice[(subscription_id, start, kind)] = pk
+            self.latest[(subscription_id, start, kind)] = pk
 
     def notices(self, planned: engine.PlannedInvoice) -> bool:
         """Whether the period is called by payment notices: as it was first billed, else as the terms say."""
@@ -108,7 +108,7 @@ class _Earlier:
         if self.first_kind is None:
             self._read()
         payable = DocumentKind.INVOICE if kind == DocumentKind.CREDIT_NOTE else DocumentKind.PAYMENT_NOTICE
-        return self.latest_invoice.get((subscription_id, period_start, payable))
+        return self.latest.get((subscription_id, period_start, payable))
 
 
 class _Numbers:

@@ -65,7 +65,7 @@ def _vacant_spaces(place: Place, start: date, count: int) -> list[Resource]:
     return list(free[:count])
 
 
-def _sign(signer: Signer, *, uploads: list[RequiredDocument] = ()) -> None:
+def sign_as_demo(signer: Signer, *, uploads: list[RequiredDocument] = ()) -> None:
     """What a signer does on the signing page, through the same actions."""
     signer.refresh_from_db()
     signing.record_view(signer, "opened", DEMO_BROWSER)
@@ -147,8 +147,8 @@ def sign_demo_conventions(operator: Organisation, manager, today: date) -> list:
         if n == 2:
             continue  # the third one waits for its signature
         occupant_signer, operator_signer = request.signers.order_by("order")
-        _sign(occupant_signer, uploads=[insurance])
-        _sign(operator_signer)
+        sign_as_demo(occupant_signer, uploads=[insurance])
+        sign_as_demo(operator_signer)
         for document in subscription.documents.all():
             documents.review_document(document, valid=True, acting_user=manager)
         change = subscriptions.terms_from_version(subscription.current_version)
@@ -164,8 +164,8 @@ def sign_demo_conventions(operator: Organisation, manager, today: date) -> list:
         made.append(amendment)
         occupant_signer, operator_signer = request.signers.order_by("order")
         if n == 0:
-            _sign(occupant_signer)
-            _sign(operator_signer)
+            sign_as_demo(occupant_signer)
+            sign_as_demo(operator_signer)
         else:
             occupant_signer.refresh_from_db()
             signing.record_view(occupant_signer, "opened", DEMO_BROWSER)

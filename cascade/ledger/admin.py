@@ -1,20 +1,12 @@
 from django.contrib import admin
 
-from cascade.accounts.admin import ReadOnlyAdmin
+from cascade.accounts.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import Account, Entry, EntryLine, SupplierBill
 
 
-class EntryLineInline(admin.TabularInline):
+class EntryLineInline(ReadOnlyInline):
     model = EntryLine
-    extra = 0
-    can_delete = False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Entry)

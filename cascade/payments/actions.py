@@ -178,11 +178,6 @@ def credit_of(organisation: Organisation, payer: Organisation) -> Decimal:
     return _accounts({(organisation.pk, payer.pk)}, timezone.localdate())[(organisation.pk, payer.pk)].credit
 
 
-def owed_by(organisation: Organisation, payer: Organisation, today: date) -> Decimal:
-    """What the payer still owes `organisation`: the outstanding of its open documents."""
-    return sum((s.outstanding for _d, s in open_documents(organisation, payer, today)), ZERO)
-
-
 @transaction.atomic
 def record_payment(organisation: Organisation, payer: Organisation, *, amount: Decimal, received_on: date,
                    means: str, reference: str = "", invoices: list[Invoice] = (), source: str = "manual",

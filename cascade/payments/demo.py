@@ -19,7 +19,7 @@ from lxml import etree
 
 from cascade.accounts.models import Organisation, OrganisationKind
 from cascade.billing.models import DocumentKind, Invoice
-from cascade.contracts.demo import _sign
+from cascade.contracts.demo import sign_as_demo
 from cascade.signing.actions import SignerSpec
 from cascade.signing.models import Party
 
@@ -43,7 +43,7 @@ def sign_demo_mandates(operator: Organisation, manager, today: date) -> date | N
     signer_name = first.contact_name or first.name
     request = mandates.send_for_signature(mandate, SignerSpec(signer_name, first.email, Party.OCCUPANT,
                                                               "Titulaire du compte", first), acting_user=manager)
-    _sign(request.signers.get())
+    sign_as_demo(request.signers.get())
     mandates.create_mandate(operator, second, iban=second.iban, signed_on=today - timedelta(days=60),
                             acting_user=manager)
     send_prenotifications(today)
