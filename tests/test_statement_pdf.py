@@ -86,6 +86,9 @@ def test_a_payment_returned_by_the_bank_is_owed_again_from_the_day_of_the_return
         date(2026, 11, 9), "Paiement rejeté par la banque (AM04) — VIR AUBEPINE", D("500.00"), D("0.00"),
         D("560.00"))
     assert november.closing == D("560.00")
+    client = _client("compta@essai.example.org", essai.operator, Role.ACCOUNTANT)
+    page = client.get(reverse("occupant_account", args=[essai.customer.pk])).content.decode()
+    assert "retourné le 09/11/2026" in page
 
 
 def test_a_credit_note_and_an_overpayment_leave_a_balance_in_the_customers_favour(account):

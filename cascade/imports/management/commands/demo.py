@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if loaded:
             # The demo's occupants are invented: its invoices are history, not e-mails to send.
             InvoiceSend.objects.filter(status=SendStatus.PENDING).update(
-                status=SendStatus.SKIPPED, last_error="demo: history, not e-mailed")
+                status=SendStatus.SKIPPED, last_error="démo : historique, non envoyé par e-mail")
             # An occupant's October direct debit, which November's statement (cascade/demo/releve-2026-11.*)
             # brings back unpaid.
             debit = record_demo_direct_debit(report.operator)
